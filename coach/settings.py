@@ -59,6 +59,14 @@ class RetrievalSettings(BaseModel):
     chunk_overlap: int = 100
     #: reciprocal-rank-fusion constant
     rrf_k: int = 60
+    #: weights of the two rankings in the fusion (tuned on a validation split, see
+    #: docs/knowledge-base.md)
+    vector_weight: float = 1.0
+    bm25_weight: float = 1.0
+    #: chunks fetched from each retriever before fusion and grouping by case
+    candidates: int = 50
+    #: files larger than this are rejected at ingestion (MB)
+    max_file_mb: float = 20.0
 
 
 class LLMSettings(BaseModel):

@@ -33,6 +33,8 @@ class DecodedAudio:
     source_sample_rate: int
     source_channels: int
     duration_s: float
+    #: decoding problems that did not stop it (e.g. a truncated file)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def channels(self) -> int:

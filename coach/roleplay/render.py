@@ -1,0 +1,212 @@
+"""Turning a chosen buyer act into words.
+
+``TemplateRenderer`` fills the persona's templates (deterministic with a seeded RNG).
+``LLMRenderer`` asks the chat model to say the same content in the persona's voice and
+falls back to the template line when the output is empty, too long, off-role (speaks
+as the seller or as an AI) or leaks hidden state (budget, needs not yet revealed,
+numbers that are not in the content, words like "patience" or "agenda").
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from coach.roleplay.personas import Persona
+from coach.roleplay.policy import BuyerAct
+from coach.roleplay.state import BuyerState
+
+log = logging.getLogger(__name__)
+
+_CURRENCY = {"USD": "$", "CNY": "¥", "RMB": "¥", "EUR": "€", "GBP": "£", "SGD": "S$"}
+
+
+def format_price(value: float, currency: str, language: str) -> str:
+    if language == "zh" and currency in ("CNY", "RMB") and value >= 10000:
+        return f"{value / 1e4:g}万元"
+    sym = _CURRENCY.get(currency, "")
+    text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{sym}{text}" if sym else f"{text} {currency}"
+
+
+def _authority_fact(persona: Persona) -> str:
+    others = ", ".join(persona.authority.others)
+    if persona.language == "zh":
+        if persona.authority.decision_maker:
+            return "最后是我拍板，但我会让团队先把关。" + (f"{others}也会参与意见。" if others else "")
+        return f"这不是我一个人能定的，{others or '上面的领导'}都要签字。"
+    if persona.authority.decision_maker:
+        return "I make the final call" + (f", though {others} will weigh in." if others else ".")
+    return f"It isn't only my decision; {others or 'my management'} will have to sign off too."
+
+
+def slots(persona: Persona, st: BuyerState, act: BuyerAct) -> dict[str, str]:
+    """Values for the template placeholders of ``act``."""
+    item = persona.agenda_item(act.objection) if act.objection else None
+    need = persona.need(act.need) if act.need else None
+    fact = ""
+    if act.fact is not None:
+        fact = _authority_fact(persona) if act.fact < 0 else persona.background[act.fact]
+    elif act.kind == "answer" and item is not None:
+        fact = item.detail or item.line
+    offer = format_price(act.offer, persona.budget.currency, persona.language) if act.offer else ""
+    return {
+        "name": persona.name,
+        "company": persona.company,
+        "product": persona.product,
+        "others": ", ".join(persona.authority.others) or ("领导" if persona.language == "zh" else "my management"),
+        "fact": fact,
+        "need_line": need.reveal_line if need else "",
+        "objection_line": item.line if item else "",
+        "offer": offer,
+    }
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template).strip()
+
+
+class Renderer(Protocol):
+    name: str
+
+    def render(self, persona: Persona, st: BuyerState, act: BuyerAct, rep_text: str, rng: random.Random) -> "Rendered": ...
+
+
+@dataclass
+class Rendered:
+    text: str
+    renderer: str
+    #: why the LLM output was replaced by the template (None when it was used)
+    fallback_reason: str | None = None
+    latency_s: float = 0.0
+
+
+class TemplateRenderer:
+    name = "template"
+
+    def line(self, persona: Persona, st: BuyerState, act: BuyerAct, rng: random.Random) -> str:
+        values = slots(persona, st, act)
+        text = _fill(rng.choice(persona.templates[act.kind]), values)
+        if act.kind == "answer" and act.objection and "{fact}" not in "".join(persona.templates["answer"]):
+            text = values["fact"]
+        if act.kind == "raise_objection" and act.repeat:
+            text = ("我刚才也说了，" if persona.language == "zh" else "As I said, ") + text[0].lower() + text[1:]
+        if act.offer is not None and act.kind == "raise_objection":
+            text = f"{text} {_fill(rng.choice(persona.templates['counter_offer']), values)}"
+        return text
+
+    def render(self, persona: Persona, st: BuyerState, act: BuyerAct, rep_text: str, rng: random.Random) -> Rendered:
+        return Rendered(self.line(persona, st, act, rng), self.name)
+
+
+# ----------------------------------------------------------------------------- LLM --
+def llm_generate(model: Any, messages: list[Any], *, max_tokens: int, timeout_s: float) -> tuple[str, bool, str | None]:
+    """One adapter for the LLM layer: ``coach.llm.generate.generate`` when it exists,
+    else ``model.invoke``. Never raises on provider failure."""
+    try:
+        from coach.llm.generate import generate  # type: ignore[import-not-found]
+    except ImportError:
+        generate = None
+    if generate is not None:
+        res = generate(model, messages, max_tokens=max_tokens, timeout_s=timeout_s)
+        return (res.text or ""), bool(res.ok), res.error
+    try:
+        out = model.invoke(messages)
+        content = getattr(out, "content", out)
+        return (content if isinstance(content, str) else str(content)), True, None
+    except Exception as exc:  # noqa: BLE001 - provider errors become a fallback
+        log.warning("LLM call failed: %s", exc)
+        return "", False, str(exc)
+
+
+_OFF_ROLE = re.compile(
+    r"\b(as an ai|language model|i am an assistant|i'm an assistant|as a (sales )?rep|our (product|solution|pumps?|platform)|we at meridian|i('d| would) (like to )?(sell|offer you)|"
+    r"buyer:|rep:|salesperson:|assistant:|user:)|作为(一个)?(AI|人工智能|助手)|我们的产品",
+    re.IGNORECASE,
+)
+_HIDDEN_WORDS = re.compile(
+    r"\b(patience|trust (level|score)|interest (level|score)|hidden|agenda|walk[- ]away|system prompt|persona|instructions?)\b|耐心值|隐藏|议程|提示词",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def check_llm_line(text: str, content: str, rep_text: str, persona: Persona, st: BuyerState, act: BuyerAct) -> str | None:
+    """Why an LLM line must not be used (None = fine)."""
+    if not text.strip():
+        return "empty output"
+    limit = max(260, int(len(content) * 2.5))
+    if len(text) > limit:
+        return f"too long ({len(text)} > {limit} characters)"
+    if _OFF_ROLE.search(text):
+        return "off-role (speaks as the seller or as an AI)"
+    if _HIDDEN_WORDS.search(text):
+        return "mentions hidden state"
+    invented = _numbers(text) - _numbers(content) - _numbers(rep_text)
+    if invented:
+        return f"numbers not in the content: {', '.join(sorted(invented))}"
+    low = text.lower()
+    for need in persona.hidden_needs:
+        if need.id in st.revealed_needs or need.id == act.need:
+            continue
+        if need.reveal_line.lower()[:40] in low or need.description.lower() in low:
+            return f"leaks the unrevealed need {need.id!r}"
+    return None
+
+
+def _clean(text: str) -> str:
+    text = text.strip().strip('"').strip()
+    text = re.sub(r"^(buyer|customer|[A-Z][\w. ]{0,30})\s*[:：]\s*", "", text)
+    return text.split("\n\n")[0].strip()
+
+
+class LLMRenderer:
+    """The chat model says the template content in the persona's voice."""
+
+    name = "llm"
+
+    def __init__(self, model: Any, *, max_tokens: int = 80, timeout_s: float = 30.0) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        self.timeout_s = timeout_s
+        self.fallback = TemplateRenderer()
+
+    def messages(self, persona: Persona, content: str, rep_text: str) -> list[Any]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        lang = "Chinese" if persona.language == "zh" else "English"
+        system = (
+            f"You are {persona.name}, {persona.role} at {persona.company}, a buyer talking to a sales rep "
+            f"from Meridian Group about {persona.product}. Personality: {persona.personality} "
+            f"Reply in {lang}, in one or two short spoken sentences, as the buyer. "
+            f"Say exactly this in your own words and add no facts, names or numbers: \"{content}\""
+        )
+        return [SystemMessage(content=system), HumanMessage(content=rep_text or "(the call starts)")]
+
+    def render(self, persona: Persona, st: BuyerState, act: BuyerAct, rep_text: str, rng: random.Random) -> Rendered:
+        import time
+
+        content = self.fallback.line(persona, st, act, rng)
+        t0 = time.perf_counter()
+        text, ok, error = llm_generate(
+            self.model, self.messages(persona, content, rep_text), max_tokens=self.max_tokens, timeout_s=self.timeout_s
+        )
+        dt = time.perf_counter() - t0
+        text = _clean(text) if ok else ""
+        reason = (f"LLM error: {error}" if not ok else None) or check_llm_line(text, content, rep_text, persona, st, act)
+        if act.offer is not None and reason is None:
+            # the offer is a number the buyer must state exactly
+            offer = format_price(act.offer, persona.budget.currency, persona.language)
+            if not _numbers(offer) <= _numbers(text):
+                reason = "the counter-offer is missing"
+        if reason:
+            log.info("buyer line from template (%s)", reason)
+            return Rendered(content, "template", reason, dt)
+        return Rendered(text, self.name, None, dt)

@@ -1,0 +1,114 @@
+"""Calls: upload (202 + job), list, detail (the analysis), original file, report, comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from coach.permissions import Principal
+from ui.api.deps import current_user, get_jobs, get_services
+
+router = APIRouter(tags=["calls"])
+
+
+class CommentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+@router.post(
+    "/calls",
+    status_code=202,
+    summary="Upload a recording or transcript; analysis runs in the background",
+    responses={
+        200: {"description": "the same file was already uploaded by you: its call and job"},
+        413: {"description": "over server.max_upload_mb"},
+        415: {"description": "not audio and not a transcript"},
+        422: {"description": "empty file or unknown account"},
+    },
+)
+def upload_call(
+    file: UploadFile = File(..., description="audio (wav, flac, mp3, m4a, ogg/opus, webm) or transcript (.txt, .vtt, .srt, .json)"),
+    account: str | None = Form(None, description="account name the call belongs to"),
+    title: str | None = Form(None),
+    principal: Principal = Depends(current_user),
+    services: Any = Depends(get_services),
+    jobs: Any = Depends(get_jobs),
+) -> JSONResponse:
+    from coach.intake import submit_upload
+
+    result = submit_upload(
+        services, jobs, file.file, filename=file.filename or "upload", principal=principal, account=account, title=title or ""
+    )
+    body = {**result.to_dict(), "status_url": f"/api/v1/jobs/{result.job_id}" if result.job_id else None}
+    return JSONResponse(body, status_code=200 if result.duplicate else 202)
+
+
+@router.get("/calls", summary="Calls you may see (reps: own; managers: team; admins: all)")
+def list_calls(
+    status: str | None = Query(None, description="pending|analyzing|analyzed|failed"),
+    user: str | None = Query(None, description="username of the rep"),
+    account: str | None = None,
+    flagged: bool | None = None,
+    q: str | None = Query(None, description="text in the title or file name"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_user),
+    services: Any = Depends(get_services),
+) -> dict[str, Any]:
+    from coach import views
+
+    items = views.list_calls(
+        services, principal, status=status, user=user, account=account, flagged=flagged, query=q, limit=limit, offset=offset
+    )
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/calls/{call_id}", summary="A call with its analysis (CallAnalysis JSON, null until analysed)")
+def get_call(call_id: str, principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
+    from coach import views
+
+    return views.get_call_detail(services, principal, call_id)
+
+
+@router.get("/calls/{call_id}/file", summary="The original upload", response_class=FileResponse)
+def get_call_file(call_id: str, principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> FileResponse:
+    from coach import views
+
+    path = views.call_file(services, principal, call_id)
+    return FileResponse(path, filename=path.name)
+
+
+@router.get(
+    "/calls/{call_id}/report",
+    summary="The post-call report; 202 while it is being written",
+    responses={202: {"description": "report queued or running"}, 503: {"description": "report module unavailable"}},
+)
+def get_report(
+    call_id: str,
+    principal: Principal = Depends(current_user),
+    services: Any = Depends(get_services),
+    jobs: Any = Depends(get_jobs),
+) -> JSONResponse:
+    from coach import views
+
+    out = views.get_report(services, jobs, principal, call_id)
+    return JSONResponse(out, status_code=200 if out["status"] in ("ready", "failed") else 202)
+
+
+@router.get("/calls/{call_id}/comments", summary="Review comments on the call's report")
+def list_comments(call_id: str, principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
+    from coach import views
+
+    return {"items": views.list_comments(services, principal, call_id)}
+
+
+@router.post("/calls/{call_id}/comments", status_code=201, summary="Comment on the call's report")
+def add_comment(
+    call_id: str, body: CommentIn, principal: Principal = Depends(current_user), services: Any = Depends(get_services)
+) -> dict[str, Any]:
+    from coach import views
+
+    return views.add_comment(services, principal, call_id, body.text)

@@ -1,0 +1,88 @@
+"""Plots for the web app (matplotlib, rendered by ``gr.Plot``).
+
+``emotion_timeline`` draws each speaker's sentiment over the call, with every emotion
+shift of the analysis marked where it happened (down-triangle = the speaker cooled,
+up-triangle = warmed) and labelled with its utterance id, so the marker can be found in
+the transcript below the plot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SHIFT_COLORS = {"negative": "#c0392b", "positive": "#1e8449"}
+
+
+def _figure(width: float = 9.0, height: float = 3.4) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def emotion_timeline(analysis: dict[str, Any]) -> Any:
+    """Sentiment per speaker over time with the shifts marked; a Figure."""
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    utts = analysis.get("utterances") or []
+    roles = {s.get("id"): s.get("role", "unknown") for s in analysis.get("speakers") or []}
+    by_speaker: dict[str, list[tuple[float, float]]] = {}
+    sent_at: dict[str, float] = {}
+    for u in utts:
+        if u.get("sentiment") is None:
+            continue
+        t = (float(u.get("start", 0.0)) + float(u.get("end", 0.0))) / 2
+        by_speaker.setdefault(u.get("speaker", "?"), []).append((t, float(u["sentiment"])))
+        sent_at[u.get("id")] = float(u["sentiment"])
+    for speaker, pts in sorted(by_speaker.items()):
+        xs, ys = zip(*pts)
+        role = roles.get(speaker, "unknown")
+        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, label=f"{speaker} ({role})",
+                linestyle="-" if role != "rep" else "--")
+    starts = {u.get("id"): float(u.get("start", 0.0)) for u in utts}
+    for shift in analysis.get("emotion_shifts") or []:
+        direction = shift.get("direction", "negative")
+        x = float(shift.get("time", starts.get(shift.get("utterance_id"), 0.0)))
+        y = sent_at.get(shift.get("utterance_id"), 0.0)
+        color = SHIFT_COLORS.get(direction, "#555")
+        ax.axvline(x, color=color, alpha=0.25, linewidth=1)
+        ax.scatter([x], [y], marker="v" if direction == "negative" else "^", s=90, color=color, zorder=5,
+                   edgecolors="black", linewidths=0.6)
+        ax.annotate(shift.get("utterance_id", ""), (x, y), textcoords="offset points", xytext=(4, 6),
+                    fontsize=7, color=color)
+    ax.axhline(0.0, color="#999", linewidth=0.6)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("sentiment")
+    n = len(analysis.get("emotion_shifts") or [])
+    ax.set_title(f"Emotion timeline - {n} shift{'s' if n != 1 else ''} marked", fontsize=10)
+    if by_speaker:
+        ax.legend(loc="lower left", fontsize=8, ncols=max(1, len(by_speaker)))
+    else:
+        ax.text(0.5, 0.5, "no scored utterances", ha="center", va="center", transform=ax.transAxes)
+    return fig
+
+
+def trend_figure(trends: list[dict[str, Any]], metric: str) -> Any:
+    """Weekly mean of ``metric`` per rep (from ``coach.team.team_overview``)."""
+    fig = _figure(height=3.0)
+    ax = fig.add_subplot(1, 1, 1)
+    series: dict[str, list[tuple[str, float]]] = {}
+    for p in trends:
+        if p.get("metric") == metric and p.get("value") is not None:
+            series.setdefault(p["user"], []).append((p["week"], float(p["value"])))
+    weeks = sorted({w for pts in series.values() for w, _ in pts})
+    pos = {w: i for i, w in enumerate(weeks)}
+    for user, pts in sorted(series.items()):
+        pts.sort()
+        ax.plot([pos[w] for w, _ in pts], [v for _, v in pts], marker="o", label=user)
+    ax.set_xticks(range(len(weeks)), weeks, rotation=30, fontsize=8)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} by week", fontsize=10)
+    if series:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+    return fig
