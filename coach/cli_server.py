@@ -37,6 +37,13 @@ def serve(
         settings.server.workers = max(1, workers)
     host = host or settings.server.host
     port = port or settings.server.port
+    from coach.users import list_users
+
+    if not list_users(services.db):
+        console.print(
+            "[yellow]no users yet:[/] run `salescoach init --demo` (demo users) or `salescoach users add NAME --role admin`",
+            highlight=False,
+        )
     app = build_app(services)
     console.print(f"Sales Coach on http://{host}:{port}/  (API: http://{host}:{port}/api/v1/docs)", highlight=False)
     uvicorn.run(**uvicorn_config(app, host, port))
@@ -61,8 +68,15 @@ def init(
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     console.print(f"users created: {', '.join(report.users_created) or 'none (already there)'}")
-    console.print(f"accounts: {report.accounts or '-'}")
-    console.print(f"knowledge base: {report.kb or '-'}")
+    acc = report.accounts or {}
+    created = ", ".join(f"{k} {v}" for k, v in (acc.get("created") or {}).items()) or "nothing new"
+    console.print(f"accounts imported: {created}; import errors: {len(acc.get('errors') or [])}", highlight=False)
+    kb = report.kb or {}
+    console.print(
+        f"knowledge base: {kb.get('added', 0)} cases added, {kb.get('unchanged', 0)} unchanged, "
+        f"{kb.get('chunks', 0)} chunks, errors: {len(kb.get('errors') or [])}",
+        highlight=False,
+    )
     console.print(f"calls analysed: {len(report.calls_added)} (already there: {report.calls_skipped})")
     for err in report.errors:
         console.print(f"[yellow]warning:[/] {err}", highlight=False)

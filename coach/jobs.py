@@ -243,12 +243,14 @@ def recover(db: "Database", *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> dict
 
 def _claim(db: "Database", job_id: str | None = None) -> dict[str, Any] | None:
     """Atomically move one queued job (the oldest, or ``job_id``) to running."""
-    from sqlalchemy import select, update
+    from sqlalchemy import case, select, update
 
     from coach.db.models import Job
 
     with db.session() as s:
-        q = select(Job.id).where(Job.status == "queued").order_by(Job.created_at).limit(5)
+        # analyses first (a user is waiting for them), then reports, oldest first
+        first = case((Job.kind == "analyze", 0), else_=1)
+        q = select(Job.id).where(Job.status == "queued").order_by(first, Job.created_at).limit(5)
         if job_id is not None:
             q = select(Job.id).where(Job.id == job_id, Job.status == "queued")
         for candidate in list(s.scalars(q)):

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.errors import InputError, NotFoundError, UnsupportedMediaError
+from coach.errors import InputError, NotFoundError, SalesCoachError, UnsupportedMediaError
 from coach.permissions import Principal, require_role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,29 +103,20 @@ def ingest_uploads(services: "Services", principal: Principal, kind: str, files:
 
 
 def _validate(kind: str, path: Path, name: str) -> str | None:
-    """A schema problem of a persona/rubric file, or None."""
+    """A schema problem of a persona/rubric file (the role-play loaders' message), or None."""
     if kind == "cases":
         return None
-    import yaml
-
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return f"{name}: not valid YAML ({exc.__class__.__name__})"
-    if not isinstance(data, dict):
-        return f"{name}: expected a mapping at the top level"
-    loader_name = {"personas": "load_persona", "rubrics": "load_rubric"}[kind]
-    try:
-        from coach import roleplay  # type: ignore[attr-defined]
-
-        loader = getattr(roleplay, loader_name, None)
+        from coach.roleplay.personas import parse_persona, read_yaml
+        from coach.roleplay.scoring import parse_rubric
     except ImportError:
-        loader = None
-    if loader is not None:
-        try:
-            loader(path)
-        except Exception as exc:  # the loader's own domain error text
-            return f"{name}: {exc}"
-    elif "id" not in data:
-        return f"{name}: missing 'id'"
+        return None  # role-play not installed: stored as is, validated when it is
+    try:
+        data = read_yaml(path)
+        if kind == "personas":
+            parse_persona(data, name)
+        else:
+            parse_rubric(data, name)
+    except SalesCoachError as exc:
+        return str(exc)
     return None

@@ -4,6 +4,7 @@ rep and visible to the rep's manager, turns, scorecards, history."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from coach.errors import InputError, NotFoundError, PermissionDeniedError
@@ -17,17 +18,21 @@ log = logging.getLogger(__name__)
 
 MAX_TURN_CHARS = 2000
 
+_locks_guard = threading.Lock()
+_session_locks: dict[str, threading.Lock] = {}
+
+
+def _lock(session_id: str) -> threading.Lock:
+    """One turn at a time per session: a finish never races a turn still being answered."""
+    with _locks_guard:
+        return _session_locks.setdefault(session_id, threading.Lock())
+
 
 def _service(services: "Services") -> Any:
     from coach.optional import require_feature
 
-    mod = require_feature("coach.roleplay", "role-play")
-    cls = getattr(mod, "RoleplayService", None)
-    if cls is None:
-        from coach.optional import FeatureUnavailableError
-
-        raise FeatureUnavailableError("role-play is not available", detail="coach.roleplay.RoleplayService missing")
-    return cls(services)
+    mod = require_feature("coach.roleplay.service", "role-play")
+    return mod.RoleplayService(services)
 
 
 def list_personas(services: "Services") -> list[dict[str, Any]]:
@@ -81,18 +86,30 @@ def rep_turn(services: "Services", principal: Principal, session_id: str, text: 
         raise InputError("the turn is empty")
     if len(text) > MAX_TURN_CHARS:
         raise InputError(f"the turn is longer than {MAX_TURN_CHARS} characters")
-    row = _session_row(services, principal, session_id, own=True)
-    if row["status"] != "active":
-        raise InputError(f"role-play session {session_id} is already finished")
-    buyer = _service(services).rep_turn(session_id, text)
-    return {"session_id": session_id, "buyer": to_plain(buyer)}
+    with _lock(session_id):
+        row = _session_row(services, principal, session_id, own=True)
+        if row["status"] != "active":
+            raise InputError(f"role-play session {session_id} is already finished")
+        buyer = _service(services).rep_turn(session_id, text, user_id=principal.id)
+    return {"session_id": session_id, "rep_text": text, "buyer": to_plain(buyer)}
+
+
+def rep_audio(services: "Services", principal: Principal, session_id: str, audio_path: str) -> dict[str, Any]:
+    """A spoken turn: transcribed by the speech pipeline's Whisper, then played as text."""
+    with _lock(session_id):
+        row = _session_row(services, principal, session_id, own=True)
+        if row["status"] != "active":
+            raise InputError(f"role-play session {session_id} is already finished")
+        out = to_plain(_service(services).rep_audio(session_id, audio_path, user_id=principal.id))
+    return {"session_id": session_id, "rep_text": out.pop("rep_text", ""), "buyer": out}
 
 
 def finish(services: "Services", principal: Principal, session_id: str) -> dict[str, Any]:
-    row = _session_row(services, principal, session_id, own=True)
-    if row["status"] != "active" and row["scorecard"]:
-        return {"session_id": session_id, "scorecard": row["scorecard"], "outcome": row["outcome"]}
-    card = to_plain(_service(services).finish(session_id))
+    with _lock(session_id):
+        row = _session_row(services, principal, session_id, own=True)
+        if row["status"] != "active" and row["scorecard"]:
+            return {"session_id": session_id, "scorecard": row["scorecard"], "outcome": row["outcome"]}
+        card = to_plain(_service(services).finish(session_id, user_id=principal.id))
     after = _session_row(services, principal, session_id)
     from coach.team import complete_assignments
 

@@ -37,6 +37,8 @@ class SpeechSettings(BaseModel):
     language: str = ""
     #: product and competitor names fed to Whisper as hotwords / initial prompt
     vocabulary: list[str] = Field(default_factory=list)
+    #: script of Chinese transcripts: "simplified", "traditional" or "" (as Whisper writes)
+    chinese_script: str = "simplified"
     #: transformers text-classification model dir for sentiment; empty = VADER (English)
     sentiment_model: str = ""
     #: maximum number of speakers the mono clustering may return

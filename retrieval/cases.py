@@ -38,7 +38,7 @@ REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "industry", "product", "outco
 KNOWN_FIELDS: frozenset[str] = frozenset(
     {*REQUIRED_FIELDS, "deal_size", "currency", "region", "customer", "objections", "tags", "date"}
 )
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$")
+_ID_RE = re.compile(r"^[^\W_][\w.:-]{0,119}$")
 _FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 _NUMBER_RE = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 

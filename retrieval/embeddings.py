@@ -63,6 +63,12 @@ class SentenceTransformerEmbedder:
                         from sentence_transformers import SentenceTransformer
                     except ImportError:
                         raise DependencyMissingError("sentence-transformers", "text embeddings") from None
+                    try:  # no "Loading weights" progress bars on stderr
+                        from transformers.utils import logging as hf_logging
+
+                        hf_logging.disable_progress_bar()
+                    except ImportError:  # pragma: no cover
+                        pass
                     ref = self._model_ref or str(bundled_model_dir())
                     try:
                         self._model = SentenceTransformer(ref, device="cpu")

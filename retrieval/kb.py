@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coach.errors import InputError, NotFoundError, SalesCoachError
-from retrieval.bm25 import BM25Index
+from retrieval.bm25 import TOKENIZER_VERSION
+from retrieval.chunk_index import ChunkIndex
 from retrieval.cases import Case, content_hash, norm_key
 from retrieval.chunking import Chunker
 from retrieval.embeddings import Embedder, build_embedder
@@ -56,11 +57,11 @@ class KnowledgeBase:
         self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
         self.max_bytes = int(settings.max_file_mb * 1e6)
         self._lock = threading.RLock()
-        self._bm25: BM25Index | None = None
-        self._bm25_rev = ""
+        self._index: ChunkIndex | None = None
+        self._index_rev = ""
         self._checked_embedder = False
         self._searcher = HybridSearcher(
-            self.store, self._encode_query, self._bm25_index, embedder_name=self.embedder.name,
+            self.store, self._encode_query, self._chunk_index, embedder_name=self.embedder.name,
             rrf_k=settings.rrf_k, vector_weight=settings.vector_weight, bm25_weight=settings.bm25_weight,
             candidates=settings.candidates,
         )
@@ -216,27 +217,29 @@ class KnowledgeBase:
 
     def _touch(self) -> None:
         self.store.bump_revision(self.embedder.name)
-        self._bm25 = None
+        self._index = None
 
-    def _bm25_index(self) -> BM25Index:
+    def _chunk_index(self) -> ChunkIndex:
+        """BM25 + vectors + filter columns of every chunk (see chunk_index), rebuilt when
+        the store changed, cached on disk per store revision."""
         with self._lock:
-            rev = self.store.revision(self.embedder.name)
-            if self._bm25 is not None and self._bm25_rev == rev:
-                return self._bm25
-            cache = self.kb_dir / f"bm25-{self.settings.collection}"
-            index = BM25Index.load(cache, rev)
+            rev = f"{self.store.revision(self.embedder.name)}:{TOKENIZER_VERSION}"
+            if self._index is not None and self._index_rev == rev:
+                return self._index
+            cache = self.kb_dir / f"index-{self.settings.collection}"
+            index = ChunkIndex.load(cache, rev)
             if index is None:
                 records = (
-                    (r.id, f"{r.metadata.get('title', '')}\n{r.document}", r.metadata)
-                    for r in self.store.iter_chunks(self.embedder.name)
+                    (r.id, f"{r.metadata.get('title', '')}\n{r.document}", r.metadata, r.embedding)
+                    for r in self.store.iter_chunks(self.embedder.name, embeddings=True)
                 )
-                index = BM25Index.build(records)
+                index = ChunkIndex.build(records)
                 try:
                     index.save(cache, rev)
                 except OSError as exc:  # a read-only data dir still searches
-                    log.warning("cannot cache the BM25 index in %s: %s", cache, exc)
-                log.info("built BM25 index over %d chunks", len(index))
-            self._bm25, self._bm25_rev = index, rev
+                    log.warning("cannot cache the chunk index in %s: %s", cache, exc)
+                log.info("built the chunk index over %d chunks", len(index))
+            self._index, self._index_rev = index, rev
             return index
 
 

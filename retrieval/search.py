@@ -23,13 +23,16 @@ from typing import Any
 import numpy as np
 
 from coach.errors import InputError
-from retrieval.bm25 import BM25Index, tokenize
+from retrieval.bm25 import tokenize
+from retrieval.chunk_index import ChunkIndex
+from retrieval.chunking import weighted_len
 from retrieval.filters import Filters
 from retrieval.store import ChromaStore, ChunkRecord
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "vector", "bm25")
 SNIPPET_CHARS = 320
+_CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _SENTENCE_RE = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 
 
@@ -95,7 +98,7 @@ def best_snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
     """The window of consecutive sentences (<= limit chars) sharing most query terms."""
     text = re.sub(r"(?m)^\s*#+\s*", "", text)  # Markdown heading marks
     text = re.sub(r"[ \t]+", " ", text).strip()
-    if len(text) <= limit:
+    if weighted_len(text) <= limit:
         return text
     sentences = [s.strip() for s in _SENTENCE_RE.split(text) if s and s.strip()]
     terms = set(tokenize(query))
@@ -104,14 +107,17 @@ def best_snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
     for i in starts:
         window = ""
         for j in range(i, len(sentences)):
-            cand = (window + " " + sentences[j]).strip()
-            if len(cand) > limit and window:
+            sep = "" if window and _CJK_END.match(window[-1]) else " "
+            cand = (window + sep + sentences[j]).strip()
+            if weighted_len(cand) > limit and window:
                 break
             window = cand
         score = len(terms & set(tokenize(window))) - 0.001 * i
         if score > best_score:
             best, best_score = window, score
-    return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
+    while weighted_len(best) > limit:
+        best = best[: max(1, int(len(best) * limit / weighted_len(best)) - 1)].rstrip() + "…"
+    return best
 
 
 class HybridSearcher:
@@ -119,7 +125,7 @@ class HybridSearcher:
         self,
         store: ChromaStore,
         encode_query: Callable[[str], np.ndarray],
-        bm25: Callable[[], BM25Index],
+        index: Callable[[], ChunkIndex],
         *,
         embedder_name: str,
         rrf_k: float = 60,
@@ -129,7 +135,7 @@ class HybridSearcher:
     ) -> None:
         self.store = store
         self.encode_query = encode_query
-        self.bm25 = bm25
+        self.index = index
         self.embedder_name = embedder_name
         self.rrf_k = rrf_k
         self.vector_weight = vector_weight
@@ -147,12 +153,17 @@ class HybridSearcher:
         known: dict[str, ChunkRecord] = {}
         rankings: list[tuple[_Ranked, float]] = []
         if mode in ("hybrid", "vector"):
-            records = self.store.query(self.encode_query(query), n, filters.chroma_where(), self.embedder_name)
-            known.update({r.id: r for r in records})
-            items = [(r.id, str(r.metadata.get("case_id", "")), 1.0 - float(r.distance or 0.0)) for r in records]
+            vector = self.encode_query(query)
+            if filters.active:  # exact search in memory: Chroma's where-filters are slow at scale
+                hits = self.index().vector_search(vector, n, filters)
+                items = [(h.chunk_id, h.case_id, h.score) for h in hits]
+            else:
+                records = self.store.query(vector, n, None, self.embedder_name)
+                known.update({r.id: r for r in records})
+                items = [(r.id, str(r.metadata.get("case_id", "")), 1.0 - float(r.distance or 0.0)) for r in records]
             rankings.append((_Ranked.from_chunks(items), self.vector_weight))
         if mode in ("hybrid", "bm25"):
-            hits = self.bm25().search(query, n, filters)
+            hits = self.index().bm25_search(query, n, filters)
             rankings.append((_Ranked.from_chunks([(h.chunk_id, h.case_id, h.score) for h in hits]), self.bm25_weight))
         if mode == "hybrid":
             fused = fuse(rankings, self.rrf_k)

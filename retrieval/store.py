@@ -35,6 +35,7 @@ class ChunkRecord:
     document: str
     metadata: dict[str, Any]
     distance: float | None = None
+    embedding: Any = None
 
 
 def chunk_id(case_id: str, index: int) -> str:
@@ -196,15 +197,17 @@ class ChromaStore:
         res = col_chunks.get(ids=list(ids), include=["documents", "metadatas"])
         return {i: ChunkRecord(i, d or "", m or {}) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])}
 
-    def iter_chunks(self, embedder: str) -> Iterator[ChunkRecord]:
+    def iter_chunks(self, embedder: str, *, embeddings: bool = False) -> Iterator[ChunkRecord]:
         col_chunks, _ = self.collections(embedder)
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
         offset = 0
         while True:
-            res = col_chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            res = col_chunks.get(include=include, limit=PAGE, offset=offset)
             if not res["ids"]:
                 return
-            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"]):
-                yield ChunkRecord(i, d or "", m or {})
+            vecs = res["embeddings"] if embeddings else [None] * len(res["ids"])
+            for i, d, m, v in zip(res["ids"], res["documents"], res["metadatas"], vecs):
+                yield ChunkRecord(i, d or "", m or {}, embedding=v)
             offset += len(res["ids"])
 
     def get_cases(self, embedder: str, *, ids: list[str] | None = None, where: dict[str, Any] | None = None) -> list[Case]:

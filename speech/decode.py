@@ -41,7 +41,7 @@ from speech.types import SAMPLE_RATE, DecodedAudio
 log = logging.getLogger(__name__)
 
 #: decoded audio longer than this is spilled to a memory-mapped temp file
-DEFAULT_SPILL_S = 15 * 60.0
+DEFAULT_SPILL_S = 5 * 60.0
 #: decoding gives up after this many undecodable packets in a row
 _MAX_BAD_PACKETS = 25
 

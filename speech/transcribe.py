@@ -9,7 +9,9 @@ the first chunk with speech is forced on the following ones.
 Decoding options are faster-whisper's defaults plus ``beam_size``, Silero VAD
 (``vad_filter``) and word timestamps, so a bare ``WhisperModel.transcribe`` with the same
 options is a like-for-like baseline (benchmarks/speech_wer.py). The custom vocabulary
-(``SpeechSettings.vocabulary``) is passed as ``hotwords``.
+(``SpeechSettings.vocabulary``) is passed as ``hotwords``. Whisper writes Chinese in
+traditional or simplified characters unpredictably; ``SpeechSettings.chinese_script``
+converts it to one script with OpenCC (default simplified).
 
 ``Word.text`` keeps Whisper's spelling of the token, including its leading space for
 languages written with spaces: ``"".join(w.text for w in words)`` is the transcript.
@@ -43,6 +45,38 @@ def supported_languages() -> tuple[str, ...]:
     except ImportError as exc:  # pragma: no cover
         raise DependencyMissingError("faster-whisper", "transcription") from exc
     return tuple(_LANGUAGE_CODES)
+
+
+_OPENCC: dict[str, Any] = {}
+
+
+def _opencc(config: str) -> Any:
+    if config not in _OPENCC:
+        try:
+            import opencc
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise DependencyMissingError("opencc", "writing Chinese transcripts in one script") from exc
+        _OPENCC[config] = opencc.OpenCC(config)
+    return _OPENCC[config]
+
+
+def to_script(words: list[Word], converter: Any) -> list[Word]:
+    """Convert the words' text (in place) with an OpenCC converter. The segment is
+    converted as a whole so phrase rules apply, then split back at the word boundaries
+    when the length is unchanged (it is for t2s/s2t); otherwise word by word."""
+    if not words:
+        return words
+    joined = "".join(w.text for w in words)
+    converted = converter.convert(joined)
+    if len(converted) == len(joined):
+        pos = 0
+        for w in words:
+            w.text = converted[pos : pos + len(w.text)]
+            pos += len(w.text)
+    else:
+        for w in words:
+            w.text = converter.convert(w.text)
+    return words
 
 
 def _has_letters(text: str) -> bool:
@@ -124,8 +158,10 @@ class Transcriber:
                 segments, info = model.transcribe(chunk, language=use, **opts)
                 if use is None:  # detected on this chunk
                     lang, lang_p = info.language, float(info.language_probability)
+                convert = self._script_converter(use or lang)
                 for seg in segments:
-                    words.extend(self._segment_words(seg, offset, words))
+                    new = self._segment_words(seg, offset, words)
+                    words.extend(convert(new) if convert else new)
                     if on_progress is not None and duration > 0:
                         on_progress("transcribe", min(1.0, (offset + float(seg.end)) / duration))
                 if on_progress is not None and duration > 0:
@@ -147,6 +183,14 @@ class Transcriber:
             duration_s=duration,
             warnings=warnings,
         )
+
+    def _script_converter(self, language: str | None):
+        """Words -> words in the configured Chinese script (None when not applicable)."""
+        script = (self.settings.chinese_script or "").strip().lower()
+        if language != "zh" or script not in ("simplified", "traditional"):
+            return None
+        converter = _opencc("t2s" if script == "simplified" else "s2t")
+        return lambda ws: to_script(ws, converter)
 
     @staticmethod
     def _segment_words(seg: Any, offset: float, previous: list[Word]) -> list[Word]:

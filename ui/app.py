@@ -67,6 +67,7 @@ def _mount_ui(app: FastAPI, services: "Services", jobs: "JobQueue") -> None:
     os.environ.setdefault("GRADIO_TEMP_DIR", str(gradio_tmp))
     import gradio as gr
 
+    from ui.render import CSS
     from ui.web import build_blocks, login_check
 
     blocks = build_blocks(services, jobs)
@@ -87,6 +88,7 @@ def _mount_ui(app: FastAPI, services: "Services", jobs: "JobQueue") -> None:
         blocked_paths=blocked,
         ssr_mode=False,
         mcp_server=False,
+        css=CSS,
     )
 
 

@@ -25,10 +25,10 @@ def principal_of(services: "Services", request: Any) -> Principal:
 
     username = getattr(request, "username", None) if request is not None else None
     if not username:
-        raise gr.Error("You are not logged in.", title="Login required")
+        raise gr.Error("You are not logged in.", title="Login required", print_exception=False)
     p = get_principal(services.db, username)
     if p is None:
-        raise gr.Error(f"The account {username} no longer exists.", title="Login required")
+        raise gr.Error(f"The account {username} no longer exists.", title="Login required", print_exception=False)
     return p
 
 
@@ -36,7 +36,7 @@ def _to_gr_error(exc: SalesCoachError) -> Exception:
     import gradio as gr
 
     text = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"
-    return gr.Error(text, title=exc.code.replace("_", " "))
+    return gr.Error(text, title=exc.code.replace("_", " "), print_exception=False)
 
 
 def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,11 +49,13 @@ def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     def translate(exc: BaseException) -> BaseException:
         if isinstance(exc, gr.Error):
+            exc.print_exception = False  # an expected, user-facing message: no traceback in the log
             return exc
         if isinstance(exc, SalesCoachError):
+            log.info("%s in %s: %s", exc.code, fn.__name__, exc)
             return _to_gr_error(exc)
         log.exception("unexpected error in UI handler %s", fn.__name__)
-        return gr.Error("Something went wrong; the server log has the details.")
+        return gr.Error("Something went wrong; the server log has the details.", print_exception=False)
 
     if inspect.isgeneratorfunction(fn):
 

@@ -57,7 +57,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(what|how|why|which|where|who)\b",
         r"\btell me (about|more)\b",
         r"\b(describe|walk me through|help me understand|talk me through)\b",
-        r"什么|怎么|为什么|如何|哪些|哪个|多少|介绍一下|说说|讲讲|谈谈",
+        r"什么|怎么|为什么|如何|哪些|哪个|多少|多久|多长|多大|介绍一下|说说|讲讲|谈谈",
     ),
     "closed_question": _rx(
         r"^\s*(do|does|did|is|are|was|were|can|could|will|would|have|has|should|shall)\b",
@@ -84,27 +84,30 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"\bour (solution|product|platform|system|service|team|device|pumps?|software|offering|machines?|trucks?|line)\b",
         r"\bwe (offer|provide|deliver|help|can help|can|guarantee|include|support)\b",
         r"\bmeridian\b",
-        r"\b(it|this|that) (reduces|saves|cuts|improves|increases|lowers|helps|prevents|speeds)\b",
+        r"\b(it|this|that|they) (reduces|saves|cuts|improves|increases|lowers|helps|prevents|speeds|reduce|save|cut|improve|help|prevent)\b",
+        r"\bour [\w-]+( [\w-]+)? (cuts?|reduces?|saves?|improves?|helps?|lets?|gives?|lowers?|prevents?|warns?)\b",
         r"\b(helps you|lets you|allows you|so you can|which means you)\b",
         r"\b(in (great|excellent|good|perfect|mint) condition|barely used|like new|comes with|works perfectly|well maintained)\b",
         r"我们的(产品|方案|系统|服务|设备|团队|平台)|我们(可以|能够|提供|帮助)|帮助您|可以帮您|能够(降低|提升|减少|节省)",
     ),
     "evidence": _rx(
         r"\bcase stud(y|ies)\b",
-        r"\bone of our (customers|clients)\b|\b(customers|clients|hospitals|retailers|fleets|distributors|plants) (like|similar to) yours\b",
+        r"\bone of our (customers|clients)\b",
+        r"\b(customers?|clients?|hospitals?|retailers?|fleets?|distributors?|plants?|companies|company|shops?|stores?|icus?) (like|similar to) yours\b",
         r"\breference (customer|site|call|account)s?\b",
         r"\b(study|studies|trial|audit|pilot) (shows?|showed|found|proved|demonstrated)\b",
         r"\bdata (shows?|from)\b|\bresults? (at|from)\b|\bpeer[- ]reviewed\b|\bpublished\b",
         r"\d+(\.\d+)? ?(%|percent) (reduction|fewer|less|lower|drop|increase|more|faster|improvement)",
-        r"\b(reduced|cut|lowered|increased|improved) [\w ]{0,30}by \d+",
+        r"\b(reduced|cut|cuts|lowered|increased|improved|reduces|lowers) [\w -]{0,30}by \d+",
+        r"\b(dropped|fell|rose|grew|improved|reduced|cut|down|up) (by )?\d+(\.\d+)? ?(%|percent|points?)",
         r"\bfor example, [\w ]*(customer|client|hospital|company|chain|fleet|plant)\b",
         r"案例|客户反馈|数据显示|研究(表明|显示)|临床数据|参考客户|实际数据|用户(案例|数据)",
     ),
     "roi": _rx(
-        r"\broi\b|\breturn on (the )?investment\b|\bpayback\b|\bpays? for itself\b",
+        r"\broi\b|\breturn on (the )?investment\b|\bpayback\b|\bpays? (back|for (itself|themselves))\b",
         r"\bsaves? (you )?(about |around |roughly )?[\$¥€£]?\d",
         r"\btotal cost of ownership\b|\btco\b|\bbreak[- ]even\b|\bper year in savings\b",
-        r"投资回报|回本|回收期|每年节省|节省(约)?\d|总拥有成本",
+        r"投资回报|回本|回收期|每年节省|(节省|省下?)(约|了)?[\d一二三四五六七八九十百千万]|总拥有成本",
     ),
     "acknowledge": _rx(
         r"\bi (completely |totally |fully )?(understand|hear you|get (that|it)|appreciate)\b",
@@ -136,12 +139,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"今天(就)?签|马上(下单|签|定)|签合同吧|限时|仅限今天|现在就(定|签|下单)",
     ),
     "next_step": _rx(
-        r"\bnext step",
-        r"\b(schedule|set up|book|arrange|organi[sz]e|plan) (a |an |the )?([\w-]+ )?(call|meeting|demo|visit|pilot|trial|session|workshop|review)\b",
-        r"\b(a |the )?(pilot|trial|demo|site visit|workshop|proof of concept)\b",
-        r"\bfollow[- ]up (call|meeting)\b|\bmeet (again|with)\b|\bintroduce (me )?to\b|\bbring (in )?your\b",
-        r"\bsend (you )?(a )?(proposal|quote|summary)\b",
-        r"下一步|安排(一次|个)?|试用|演示|试点|约(个)?时间|参观|跟进会|下次(见面|沟通)",
+        r"\bnext steps?\b",
+        r"\b(schedule|set up|book|arrange|organi[sz]e|plan|run|start|do|try|propose|suggest|offer you) (a |an |the )?([\w-]+ ){0,2}(call|meeting|demo|visit|pilot|trial|session|workshop|review|proof of concept)\b",
+        r"\b(how about|what about|shall we do|could we do|let'?s do) (a |an )?([\w-]+ )?(pilot|trial|demo|visit|workshop)\b",
+        r"\bfollow[- ]up (call|meeting)\b|\bmeet (again|with)\b|\bintroduce (me )?to\b|\blet'?s (meet|talk again|reconvene)\b",
+        r"\b(review|go through|go over|walk through) (the )?(terms|proposal|numbers|contract|business case|plan|results)\b[^.?!]*\b(with|next|on|tomorrow)\b",
+        r"\bsend (you )?(a |the )?(proposal|quote|summary|terms)\b|\bput (it|this|something) in (your|the) calendar\b",
+        r"下一步|(安排|约|来|做|进行|开展|申请|提供|搞)(一次|一个|个|两周|一周|一下)?(的)?(试用|演示|试点|参观|测试|会议|交流)|约(个)?时间|下次(见面|沟通|再聊)|跟进会",
+        r"(下周|明天|后天|周[一二三四五六日]|星期[一二三四五六日天]).{0,16}(一起|见面|过一遍|碰一下|开会|沟通|来一趟)",
     ),
     "next_step_specific": _rx(
         r"\b(monday|tuesday|wednesday|thursday|friday|tomorrow|next week|this week|on the \d+)",
@@ -149,19 +154,22 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"下周[一二三四五六日天]?|明天|后天|周[一二三四五六日]|星期[一二三四五六日天]|\d+号|\d+点",
     ),
     "price_mention": _rx(
-        r"\b(price|pricing|cost|costs|quote|quotation|discount|fee|fees|invest(ment)?|how much)\b",
-        r"[\$¥￥€£]\s?\d",
+        r"\b(price|pricing|prices|quote|quotation|discount|fee|fees|list price)\b",
+        r"\b(it|this|that|the (system|solution|platform|package|subscription|fleet|deal|license|licence)) costs?\b",
+        r"\bcost (of|for) (the|our|it|this|that)\b|\binvestment (is|would be|comes to)\b",
+        r"\bhow much (is|does|do|will|would) (it|this|that|they|the)\b",
         r"价格|报价|费用|成本|多少钱|折扣|价钱|优惠",
     ),
     "concession": _rx(
         r"\b(\d+ ?(%|percent) (off|discount))\b|\bdiscount\b|\blower (the|my|our) price\b|\breduce (the|my|our) price\b",
         r"\bbring (it|the price) down\b|\bmeet you (halfway|in the middle)\b|\bi can (do|go (down )?to|take)\b|\bhow about\b",
-        r"打折|优惠|降价|让利|可以再低|折扣",
+        r"打折|降价|让利|可以再低|折扣|便宜(一点|些)",
     ),
     "accept_offer": _rx(
-        r"\b(it'?s a )?deal\b|\byou (got|have) (a|yourself a) deal\b|\bworks for me\b|\bi (can )?accept\b|\bagreed\b",
-        r"\b(ok|okay|fine|sure),? (that|\$?\d+)[\w ]{0,20}(works|is fine|fine)\b",
-        r"成交|可以接受|就这么定|没问题,?就这个价",
+        r"\b(it'?s a deal|we have a deal|you'?ve got (a|yourself a) deal|you got a deal|deal!)",
+        r"\b(i|we)('ll| will| can)? accept (your|that|the) (offer|price|number)\b|\b(your|that) (offer|price|number) works\b",
+        r"\b(ok|okay|fine|sure|alright),? [\$¥€£]?\d[\d,.]*\s?(k|m|million)? (it is|works|is fine|then)\b",
+        r"成交|就按(这个|您的|你的)价|这个价(格)?(可以|行|没问题)|就这么定了",
     ),
     "competitor_mention": _rx(
         r"\bcompetitors?\b|\bother (vendors?|suppliers?|brands?|providers?)\b|\b(compared (to|with)|versus|vs\.?) (them|your current|the other)",
@@ -192,6 +200,17 @@ _PRICE_NUMBER = re.compile(
 _NON_PRICE_UNITS = {
     "%", "percent", "per cent", "per cent", "x", "周", "个月", "月", "天", "年", "小时", "人", "台", "家", "辆", "个",
 }
+#: a number right after "saves you about" or followed by "in savings" is not a price
+_SAVINGS_BEFORE = re.compile(
+    r"(\bsav(e|es|ed|ing|ings)|\bcut|\breduc\w*|\bworth|\blos[et]|\blosing|\bwast\w*|\bspen[dt]|\bfree[sd]?|\brelease[sd]?|节省|省下|损失|浪费)"
+    r"\s+((you|them|us|about|around|roughly|over|up to|of|an extra|another)\s+)*[\$¥￥€£]?$",
+    re.IGNORECASE,
+)
+_SAVINGS_AFTER = re.compile(
+    r"\s*((a|per|each|every) (year|month|week|shift|day) )?(in (savings|nursing|labou?r|staff|time|revenue|margin|inventory|overtime|fuel)|of (savings|inventory|margin|working capital|cash))"
+    r"|\s*(的)?(损耗|货损|库存|节省)",
+    re.IGNORECASE,
+)
 _UNIT_SCALE = {"k": 1e3, "thousand": 1e3, "千": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "万": 1e4, "亿": 1e8}
 
 
@@ -290,7 +309,7 @@ def extract_prices(text: str, ref_price: float | None = None) -> list[float]:
     sentence about price; implausible ones (vs ``ref_price``) are dropped."""
     out: list[float] = []
     price_context = PATTERNS["price_mention"].search(text) is not None or re.search(
-        r"\b(pay|offer|take|asking|sell|do it for|for)\b|价|元", text, re.IGNORECASE
+        r"\b(pay|offer|take|asking|ask|sell|do it for|for|can do|go (down )?to|how about|let'?s say|meet (you )?at|at)\b|价|元", text, re.IGNORECASE
     )
     for m in _PRICE_NUMBER.finditer(text):
         num = float(m.group("num").replace(",", ""))
@@ -299,6 +318,10 @@ def extract_prices(text: str, ref_price: float | None = None) -> list[float]:
         cur = m.group("cur")
         if after in _NON_PRICE_UNITS or after.rstrip("s") in {"week", "month", "day", "year", "hour", "minute", "ward", "bed", "unit", "pump", "store", "truck", "vehicle", "site"} or after in {"people", "staff", "nurses"}:
             continue
+        before = text[max(0, m.start() - 40) : m.start()].lower()
+        following = text[m.end() : m.end() + 24].lower()
+        if _SAVINGS_BEFORE.search(before) or _SAVINGS_AFTER.match(following):
+            continue  # a saving or a cost of the problem, not a price
         value = num * _UNIT_SCALE.get(unit, 1.0)
         marked = bool(cur) or after in {"dollars", "bucks", "usd", "yuan", "rmb", "cny", "元", "块"}
         if not (marked or unit or price_context):
@@ -336,6 +359,8 @@ def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
         is_q = bool(_QUESTION_END.search(s)) or bool(PATTERNS["closed_question"].search(s) and s.endswith("?"))
         if not is_q:
             continue
+        if any(PATTERNS[p].search(s) for p in ("next_step", "pushy_close", "confirm")):
+            continue  # a proposal or a check, not discovery
         if PATTERNS["open_question"].search(s):
             q_open += 1
             add("discovery_open", s)

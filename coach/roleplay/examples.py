@@ -128,8 +128,12 @@ class CaseLibrary:
                     log.warning("playbook %s unreadable for examples: %s", path, exc)
         return self._playbook
 
-    def example(self, objections: list[str], industry: str | None = None) -> CaseExample | None:
-        """The best won-case example for these objections (None when no won case fits)."""
+    def example(
+        self, objections: list[str], industry: str | None = None, *, avoid: set[str] | frozenset[str] = frozenset()
+    ) -> CaseExample | None:
+        """The best won-case example for these objections (None when no won case fits).
+        Ranking: shares an objection, same industry, a playbook example, not in
+        ``avoid`` (cases already quoted), then the number of shared objections."""
         won = [c for c in self.cases if c.outcome == "won"]
         if not won:
             return None
@@ -137,7 +141,7 @@ class CaseLibrary:
 
         def key(c: _Case) -> tuple:
             overlap = [o for o in objections if o in c.objections]
-            return (-len(overlap), c.industry != industry, c.id not in preferred, c.id)
+            return (not overlap, c.industry != industry, c.id in avoid, c.id not in preferred, -len(overlap), c.id)
 
         best = min(won, key=key)
         overlap = [o for o in objections if o in best.objections]

@@ -11,6 +11,7 @@ asks. The limit stretches with interest: ``amount * (1 + flexibility * s)``, whe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,14 @@ class PriceMove:
     #: the buyer's counter (``counter``), or the agreed price (``accept``)
     price: float | None
     reason: str
+
+
+def nice(value: float) -> float:
+    """Round an offer the way people say it (3 significant digits, whole units)."""
+    if value <= 0:
+        return value
+    step = max(1.0, 10 ** (math.floor(math.log10(value)) - 2))
+    return round(value / step) * step
 
 
 def limit(budget: Budget, interest: float) -> float:
@@ -72,4 +81,7 @@ def respond_to_price(
         return PriceMove("walk", None, f"price {price:g} stays above the limit {lim:g}")
     if rounds_done >= budget.max_rounds:
         return PriceMove("accept", price, f"last round and {price:g} is within the limit {lim:g}")
-    return PriceMove("counter", round(min(nxt, price), 2), f"counter {min(nxt, price):g} (limit {lim:g})")
+    offer = min(nice(nxt), price)
+    if buyer_offers and offer < buyer_offers[-1]:
+        offer = buyer_offers[-1]
+    return PriceMove("counter", offer, f"counter {offer:g} (limit {lim:g})")

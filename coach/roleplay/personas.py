@@ -10,6 +10,7 @@ Validation errors name the file and the dotted field path.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -288,6 +289,9 @@ def load_persona_file(path: Path) -> Persona:
     return persona
 
 
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
 def personas_dir(knowledge_dir: Path) -> Path:
     return Path(knowledge_dir) / "personas"
 
@@ -306,7 +310,7 @@ def load_personas(knowledge_dir: Path) -> dict[str, Persona]:
 def get_persona(knowledge_dir: Path, persona_id: str) -> Persona:
     """One persona by id; unknown ids get an error that lists the available ones."""
     path = personas_dir(knowledge_dir) / f"{persona_id}.yaml"
-    if path.is_file():
+    if _ID.match(persona_id or "") and path.is_file():
         p = load_persona_file(path)
         if p.id == persona_id:
             return p

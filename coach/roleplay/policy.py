@@ -80,7 +80,10 @@ def choose(persona: Persona, st: BuyerState, acts: RepActs, rng: random.Random) 
         return BuyerAct("concede_point", objection=st.just_resolved[-1], reason="objection resolved")
     focus = st.focus_objection
     if focus and st.weak_response == focus:
-        return BuyerAct("ask_proof", objection=focus, reason="answer without the proof this objection needs")
+        item = persona.agenda_item(focus)
+        if item and set(item.resolved_by) & {"evidence", "roi"}:
+            return BuyerAct("ask_proof", objection=focus, reason="answer without the proof this objection needs")
+        return BuyerAct("raise_objection", objection=focus, repeat=True, reason="answer does not address the objection")
     if focus and acts.has("clarify"):
         return BuyerAct("answer", objection=focus, reason="rep asked what is behind the objection")
 

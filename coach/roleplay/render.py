@@ -104,27 +104,18 @@ class TemplateRenderer:
 
 # ----------------------------------------------------------------------------- LLM --
 def llm_generate(model: Any, messages: list[Any], *, max_tokens: int, timeout_s: float) -> tuple[str, bool, str | None]:
-    """One adapter for the LLM layer: ``coach.llm.generate.generate`` when it exists,
-    else ``model.invoke``. Never raises on provider failure."""
-    try:
-        from coach.llm.generate import generate  # type: ignore[import-not-found]
-    except ImportError:
-        generate = None
-    if generate is not None:
-        res = generate(model, messages, max_tokens=max_tokens, timeout_s=timeout_s)
-        return (res.text or ""), bool(res.ok), res.error
-    try:
-        out = model.invoke(messages)
-        content = getattr(out, "content", out)
-        return (content if isinstance(content, str) else str(content)), True, None
-    except Exception as exc:  # noqa: BLE001 - provider errors become a fallback
-        log.warning("LLM call failed: %s", exc)
-        return "", False, str(exc)
+    """The one call into the LLM layer (``coach.llm.generate``, which never raises on
+    provider failures): ``(text, ok, error)``."""
+    from coach.llm.generate import generate
+
+    res = generate(model, messages, max_tokens=max_tokens, timeout_s=timeout_s)
+    return (res.text or ""), bool(res.ok), res.error
 
 
 _OFF_ROLE = re.compile(
     r"\b(as an ai|language model|i am an assistant|i'm an assistant|as a (sales )?rep|our (product|solution|pumps?|platform)|we at meridian|i('d| would) (like to )?(sell|offer you)|"
-    r"buyer:|rep:|salesperson:|assistant:|user:)|作为(一个)?(AI|人工智能|助手)|我们的产品",
+    r"buyer:|rep:|salesperson:|assistant:|user:|how (can|may) i (help|assist)|happy to (help|assist)|any confusion|"
+    r"i('m| am) here to help|let me know if|feel free to)|作为(一个)?(AI|人工智能|助手)|我们的产品|有什么可以帮|很高兴为您",
     re.IGNORECASE,
 )
 _HIDDEN_WORDS = re.compile(
@@ -132,6 +123,32 @@ _HIDDEN_WORDS = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+#: share of the content's key words (Chinese: character pairs) the LLM line must keep
+MIN_OVERLAP = 0.25
+_STOP = set(
+    "the and that this with have from they what your you our for are was were will would could should about into "
+    "than then them there their been just like some more most very also only over such even much well".split()
+)
+
+
+def _keys(text: str) -> set[str]:
+    low = text.lower()
+    words = {w for w in re.findall(r"[a-z]{4,}", low) if w not in _STOP}
+    cjk = re.findall(r"[\u4e00-\u9fff]", text)
+    return words | {a + b for a, b in zip(cjk, cjk[1:])}
+
+
+def content_overlap(content: str, text: str) -> float:
+    """Share of the content's key words found in ``text`` (1.0 when it has none)."""
+    keys = _keys(content)
+    if not keys:
+        return 1.0
+    got = _keys(text)
+    # a paraphrase may inflect ("alarms" -> "alarm"): compare 5-letter stems too
+    stems = {k[:5] for k in got}
+    return sum(1 for k in keys if k in got or k[:5] in stems) / len(keys)
 
 
 def _numbers(text: str) -> set[str]:
@@ -149,6 +166,9 @@ def check_llm_line(text: str, content: str, rep_text: str, persona: Persona, st:
         return "off-role (speaks as the seller or as an AI)"
     if _HIDDEN_WORDS.search(text):
         return "mentions hidden state"
+    overlap = content_overlap(content, text)
+    if overlap < MIN_OVERLAP:
+        return f"does not say the act's content (overlap {overlap:.2f} < {MIN_OVERLAP})"
     invented = _numbers(text) - _numbers(content) - _numbers(rep_text)
     if invented:
         return f"numbers not in the content: {', '.join(sorted(invented))}"
@@ -172,7 +192,7 @@ class LLMRenderer:
 
     name = "llm"
 
-    def __init__(self, model: Any, *, max_tokens: int = 80, timeout_s: float = 30.0) -> None:
+    def __init__(self, model: Any, *, max_tokens: int = 64, timeout_s: float = 30.0) -> None:
         self.model = model
         self.max_tokens = max_tokens
         self.timeout_s = timeout_s

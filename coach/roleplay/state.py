@@ -36,9 +36,9 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "easy": Profile(55, 50, 100, 1.0, 25, 0.7, 55, 45, 1, 0.6, 0.1),
-    "medium": Profile(42, 40, 90, 2.0, 18, 1.0, 62, 50, 2, 0.4, 0.3),
-    "hard": Profile(30, 30, 80, 3.0, 14, 1.4, 70, 56, 3, 0.25, 0.5),
+    "easy": Profile(55, 50, 100, 1.0, 25, 0.7, 52, 42, 1, 0.6, 0.1),
+    "medium": Profile(42, 40, 90, 2.0, 18, 1.0, 58, 48, 2, 0.4, 0.3),
+    "hard": Profile(30, 30, 80, 3.0, 14, 1.4, 62, 55, 3, 0.25, 0.5),
 }
 
 _TEAM_WORDS = re.compile(
@@ -54,6 +54,8 @@ class BuyerState:
     patience: float
     turns: int = 0
     revealed_needs: list[str] = field(default_factory=list)
+    #: revealed needs the rep has already tied value to
+    linked_needs: list[str] = field(default_factory=list)
     raised_objections: list[str] = field(default_factory=list)
     open_objections: list[str] = field(default_factory=list)
     resolved_objections: list[str] = field(default_factory=list)
@@ -142,6 +144,8 @@ def apply_rep_turn(st: BuyerState, persona: Persona, acts: RepActs, text: str) -
     pen = prof.penalty
     st.events = []
     st.just_resolved = []
+    #: a need is revealed in answer to this turn's question or not at all
+    st.pending_reveal = []
     st.weak_response = None
     st.turns += 1
     discovered_before = st.discovery_count
@@ -180,7 +184,10 @@ def apply_rep_turn(st: BuyerState, persona: Persona, acts: RepActs, text: str) -
     # ---- value ----------------------------------------------------------------
     moved = set(persona.moved_by)
     if acts.has("need_linked_value"):
-        st._bump("interest", 10 * len(acts.needs_linked), "value tied to a revealed need")
+        fresh = [n for n in acts.needs_linked if n not in st.linked_needs]
+        st.linked_needs.extend(fresh)
+        gain = (8 + 4 * (len(fresh) - 1)) if fresh else 2
+        st._bump("interest", gain, "value tied to a revealed need")
     elif acts.has("value_statement"):
         if discovered_before == 0 or not st.revealed_needs:
             st._bump("interest", -2 * pen, "generic pitch before discovery")

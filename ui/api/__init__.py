@@ -24,7 +24,7 @@ your role lacks, 413 upload over the size limit, 415 not audio / not a transcrip
 
 
 def build_api(services: "Services", jobs: "JobQueue") -> FastAPI:
-    from ui.api import auth, calls, jobs as jobs_api, kb, roleplay, scripts, team
+    from ui.api import auth, calls, chat, jobs as jobs_api, kb, roleplay, scripts, team
     from ui.api.errors import install_error_handlers
     from ui.api.limits import BodyLimitMiddleware
 
@@ -40,7 +40,7 @@ def build_api(services: "Services", jobs: "JobQueue") -> FastAPI:
     api.state.jobs = jobs
     install_error_handlers(api)
     api.add_middleware(BodyLimitMiddleware, limit_bytes=lambda: services.settings.server.max_upload_mb * 1024 * 1024)
-    for mod in (auth, calls, jobs_api, kb, scripts, roleplay, team):
+    for mod in (auth, calls, jobs_api, kb, chat, scripts, roleplay, team):
         api.include_router(mod.router)
 
     @api.get("/health", tags=["meta"], summary="Liveness and job-queue state")

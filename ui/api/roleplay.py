@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from coach.permissions import Principal
@@ -62,6 +62,28 @@ def turn(
     from coach import roleplayviews
 
     return roleplayviews.rep_turn(services, principal, session_id, body.text)
+
+
+@router.post("/roleplay/sessions/{session_id}/audio", summary="Say something by voice (audio file); returns what was heard and the answer")
+def audio_turn(
+    session_id: str,
+    file: UploadFile = File(..., description="a short recording of the rep's turn"),
+    principal: Principal = Depends(current_user),
+    services: Any = Depends(get_services),
+) -> dict[str, Any]:
+    from coach import roleplayviews
+    from coach.intake import check_kind, store_incoming
+
+    path, _ = store_incoming(services, file.file, file.filename or "turn.wav")
+    try:
+        ext = check_kind(path, file.filename or "turn.wav")
+        if ext not in (".txt", ".vtt", ".srt", ".json"):
+            return roleplayviews.rep_audio(services, principal, session_id, str(path))
+        from coach.errors import UnsupportedMediaError
+
+        raise UnsupportedMediaError("a voice turn must be audio", detail="send text turns to /turns")
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @router.post("/roleplay/sessions/{session_id}/finish", summary="End the session and score it")

@@ -1,0 +1,528 @@
+"""Accounts and their history: CSV import (``salescoach accounts import``) and the
+account context the coach sees (contacts, opportunities, open objections, past calls
+with their key facts, how recently and how often we talked to them).
+
+CSV formats (UTF-8 or GBK; header row; extra columns ignored)::
+
+    accounts.csv       name,industry,region,size,owner,notes
+    contacts.csv       account,name,title,email,phone,notes
+    opportunities.csv  account,name,product,stage,amount,currency,close_date,status,open_objections
+    interactions.csv   account,user,date,kind,summary
+
+``open_objections`` is semicolon-separated; ``status`` is open|won|lost; dates are
+YYYY-MM-DD; ``owner``/``user`` are usernames (users are managed by ``salescoach users``
+and the demo seed, so ``users.csv`` is not imported here). Imports are idempotent
+upserts keyed on the account name (case-insensitive), (account, contact name),
+(account, opportunity name) and the whole interaction row. Row problems (missing
+values, unknown account, bad numbers or dates) are reported per row; the rest goes in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from coach.errors import EmptyInputError, InputError, NotFoundError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+    from coach.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+KINDS = ("accounts", "contacts", "opportunities", "interactions")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("name", "industry", "region", "size", "owner", "notes"),
+    "contacts": ("account", "name", "title", "email", "phone", "notes"),
+    "opportunities": ("account", "name", "product", "stage", "amount", "currency", "close_date", "status", "open_objections"),
+    "interactions": ("account", "user", "date", "kind", "summary"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "accounts": ("name",), "contacts": ("account", "name"),
+    "opportunities": ("account", "name"), "interactions": ("account", "date"),
+}
+STATUSES = ("open", "won", "lost")
+RECENT_DAYS = 90
+
+
+# ------------------------------------------------------------------------- results --
+class RowError(BaseModel):
+    file: str
+    #: line number in the file (header = 1); 0 for a file-level problem
+    line: int
+    message: str
+    level: Literal["error", "warning"] = "error"
+
+
+class ImportReport(BaseModel):
+    files: list[str] = Field(default_factory=list)
+    created: dict[str, int] = Field(default_factory=dict)
+    updated: dict[str, int] = Field(default_factory=dict)
+    unchanged: dict[str, int] = Field(default_factory=dict)
+    errors: list[RowError] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def count(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    @property
+    def rows_failed(self) -> int:
+        return sum(1 for e in self.errors if e.level == "error" and e.line)
+
+
+class ContactInfo(BaseModel):
+    name: str
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+    notes: str = ""
+
+
+class OpportunityInfo(BaseModel):
+    name: str
+    product: str = ""
+    stage: str = ""
+    amount: float | None = None
+    currency: str = ""
+    close_date: str = ""
+    status: str = "open"
+    open_objections: list[str] = Field(default_factory=list)
+
+
+class InteractionInfo(BaseModel):
+    date: str
+    kind: str = ""
+    user: str | None = None
+    summary: str = ""
+    call_id: str | None = None
+
+
+class PastCall(BaseModel):
+    """Key facts of an analysed call of this account (from its stored analysis)."""
+
+    call_id: str
+    title: str = ""
+    date: str
+    status: str
+    outcome: str | None = None
+    duration_s: float | None = None
+    talk_ratio: float | None = None
+    negative_shifts: int = 0
+    #: [{type, time, text}] objections, pricing, competitors, next steps
+    moments: list[dict[str, Any]] = Field(default_factory=list)
+    has_report: bool = False
+
+
+class AccountSummary(BaseModel):
+    name: str
+    industry: str = ""
+    region: str = ""
+    size: str = ""
+    owner: str | None = None
+    open_opportunities: int = 0
+    last_contact_date: str | None = None
+
+
+class AccountContext(BaseModel):
+    name: str
+    industry: str = ""
+    region: str = ""
+    size: str = ""
+    owner: str | None = None
+    notes: str = ""
+    contacts: list[ContactInfo] = Field(default_factory=list)
+    opportunities: list[OpportunityInfo] = Field(default_factory=list)
+    #: objections of the open opportunities, de-duplicated, in order
+    open_objections: list[str] = Field(default_factory=list)
+    past_calls: list[PastCall] = Field(default_factory=list)
+    interactions: list[InteractionInfo] = Field(default_factory=list)
+    last_contact_date: str | None = None
+    days_since_last_contact: int | None = None
+    #: interactions + calls (not already logged as an interaction) in the last 90 days
+    interactions_last_90d: int = 0
+    as_of: str
+
+    def to_prompt_text(self, *, max_calls: int = 3, max_interactions: int = 5) -> str:
+        """Compact facts for an LLM data block (contact e-mails/phones left out)."""
+        lines = [f"Account: {self.name}", f"Industry: {self.industry or '-'}; region: {self.region or '-'}; size: {self.size or '-'}"]
+        if self.notes:
+            lines.append(f"Notes: {self.notes}")
+        for c in self.contacts:
+            lines.append(f"Contact: {c.name}" + (f", {c.title}" if c.title else ""))
+        for o in self.opportunities:
+            amount = f"{o.amount:,.0f} {o.currency}".strip() if o.amount is not None else "amount n/a"
+            lines.append(f"Opportunity: {o.name} ({o.product or '-'}), stage {o.stage or '-'}, {amount}, status {o.status}")
+        if self.open_objections:
+            lines.append("Open objections: " + "; ".join(self.open_objections))
+        if self.last_contact_date:
+            lines.append(f"Last contact: {self.last_contact_date} ({self.days_since_last_contact} days ago); "
+                         f"{self.interactions_last_90d} interactions in the last {RECENT_DAYS} days")
+        for i in self.interactions[:max_interactions]:
+            lines.append(f"Interaction {i.date} {i.kind}: {i.summary}")
+        for c in self.past_calls[:max_calls]:
+            ratio = f"{c.talk_ratio:.0%}" if c.talk_ratio is not None else "n/a"
+            lines.append(f"Call {c.call_id} on {c.date}: rep talk ratio {ratio}, {c.negative_shifts} negative shifts")
+            for m in c.moments[:4]:
+                lines.append(f"  {m.get('type')} at {m.get('time', 0):.0f}s: {m.get('text', '')}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ reading CSV --
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise EmptyInputError(f"{path.name} is empty")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        if best is None:
+            raise InputError(f"{path.name} is not a text file (could not detect its encoding)") from None
+        return str(best)
+
+
+def detect_kind(path: Path, header: Iterable[str]) -> str | None:
+    """accounts/contacts/... from the file name, else from the header columns."""
+    stem = path.stem.lower()
+    for kind in KINDS:
+        if stem == kind or stem.startswith(kind) or stem.endswith(kind):
+            return kind
+    cols = {h.strip().lower() for h in header}
+    for kind in ("opportunities", "interactions", "contacts", "accounts"):
+        if set(REQUIRED[kind]) <= cols and len(cols & set(COLUMNS[kind])) >= len(COLUMNS[kind]) - 2:
+            return kind
+    return None
+
+
+def parse_amount(value: str) -> float | None:
+    v = re.sub(r"[,\s\u00a0_]", "", value or "")
+    if not v:
+        return None
+    if not re.fullmatch(r"[-+]?\d+(?:\.\d+)?", v):
+        raise ValueError(f"amount {value!r} is not a number")
+    return float(v)
+
+
+def parse_date(value: str) -> str:
+    v = (value or "").strip()
+    try:
+        return dt.date.fromisoformat(v[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"date {value!r} is not YYYY-MM-DD") from None
+
+
+# ------------------------------------------------------------------------- the service --
+class AccountService:
+    """Import and query accounts. Thread-safe (one DB session per call)."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+
+    # ---- import ------------------------------------------------------------------------
+    def import_paths(self, paths: Iterable[Path | str]) -> ImportReport:
+        """Import CSV files and/or directories (their ``*.csv``), in dependency order."""
+        report = ImportReport()
+        jobs: list[tuple[int, Path, str, list[dict[str, str]]]] = []
+        files: list[Path] = []
+        for p in (Path(x) for x in paths):
+            if p.is_dir():
+                files.extend(sorted(p.glob("*.csv")))
+            elif p.is_file():
+                files.append(p)
+            else:
+                report.errors.append(RowError(file=str(p), line=0, message="no such file or directory"))
+        if not files and not report.errors:
+            raise InputError("no CSV files to import", detail="give a directory with accounts.csv etc. or CSV files")
+        for path in files:
+            if path.stem.lower() == "users":
+                report.notes.append(f"{path.name}: users are managed with 'salescoach users' / the demo seed; skipped")
+                continue
+            try:
+                reader = csv.DictReader(io.StringIO(_read_text(path)))
+                header = [h.strip().lower() for h in (reader.fieldnames or [])]
+                kind = detect_kind(path, header)
+                if kind is None:
+                    raise InputError(f"cannot tell what {path.name} holds",
+                                     detail="name it accounts.csv, contacts.csv, opportunities.csv or interactions.csv")
+                missing = [c for c in REQUIRED[kind] if c not in header]
+                if missing:
+                    raise InputError(f"missing column(s) {', '.join(missing)} (a {kind} file needs {', '.join(COLUMNS[kind])})")
+                rows = [{(k or "").strip().lower(): (v if isinstance(v, str) else "") for k, v in r.items()} for r in reader]
+            except (InputError, csv.Error, OSError) as exc:
+                report.errors.append(RowError(file=path.name, line=0, message=getattr(exc, "message", str(exc))))
+                continue
+            report.files.append(str(path))
+            jobs.append((KINDS.index(kind), path, kind, rows))
+        for _, path, kind, rows in sorted(jobs, key=lambda j: j[0]):
+            with self.db.session() as s:
+                handler = getattr(self, f"_upsert_{kind}")
+                for line, row in enumerate(rows, start=2):
+                    if not any((v or "").strip() for v in row.values()):
+                        continue
+                    empty = [c for c in REQUIRED[kind] if not (row.get(c) or "").strip()]
+                    if empty:
+                        report.errors.append(RowError(file=path.name, line=line, message=f"missing value for {', '.join(empty)}"))
+                        continue
+                    try:
+                        handler(s, row, report, path.name, line)
+                    except (ValueError, NotFoundError) as exc:
+                        report.errors.append(RowError(file=path.name, line=line, message=getattr(exc, "message", str(exc))))
+                s.flush()
+        log.info("accounts import: created %s updated %s errors %d", report.created, report.updated, len(report.errors))
+        return report
+
+    def _account(self, s: "Session", name: str) -> Any:
+        from sqlalchemy import func, select
+
+        from coach.db.models import Account
+
+        acc = s.scalars(select(Account).where(func.lower(Account.name) == name.strip().lower())).first()
+        if acc is None:
+            raise NotFoundError(f"unknown account {name.strip()!r}" + self._suggest(s, name))
+        return acc
+
+    def _user_id(self, s: "Session", username: str, report: ImportReport, file: str, line: int) -> int | None:
+        from sqlalchemy import select
+
+        from coach.db.models import User
+
+        username = (username or "").strip()
+        if not username:
+            return None
+        uid = s.scalars(select(User.id).where(User.username == username)).first()
+        if uid is None:
+            report.errors.append(RowError(file=file, line=line, level="warning",
+                                          message=f"unknown user {username!r}; imported without one"))
+        return uid
+
+    @staticmethod
+    def _apply(obj: Any, values: dict[str, Any]) -> bool:
+        changed = False
+        for k, v in values.items():
+            if getattr(obj, k) != v:
+                setattr(obj, k, v)
+                changed = True
+        return changed
+
+    def _record(self, s: "Session", report: ImportReport, kind: str, obj: Any, existing: Any, values: dict[str, Any]) -> None:
+        if existing is None:
+            s.add(obj)
+            s.flush()
+            report.count(report.created, kind)
+        elif self._apply(existing, values):
+            report.count(report.updated, kind)
+        else:
+            report.count(report.unchanged, kind)
+
+    def _upsert_accounts(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
+        from sqlalchemy import func, select
+
+        from coach.db.models import Account
+
+        name = row["name"].strip()
+        values = {k: (row.get(k) or "").strip() for k in ("industry", "region", "size", "notes")}
+        values["owner_id"] = self._user_id(s, row.get("owner", ""), report, file, line)
+        existing = s.scalars(select(Account).where(func.lower(Account.name) == name.lower())).first()
+        self._record(s, report, "accounts", Account(name=name, **values), existing, values)
+
+    def _upsert_contacts(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
+        from sqlalchemy import func, select
+
+        from coach.db.models import Contact
+
+        acc = self._account(s, row["account"])
+        name = row["name"].strip()
+        values = {k: (row.get(k) or "").strip() for k in ("title", "email", "phone", "notes")}
+        existing = s.scalars(select(Contact).where(Contact.account_id == acc.id, func.lower(Contact.name) == name.lower())).first()
+        self._record(s, report, "contacts", Contact(account_id=acc.id, name=name, **values), existing, values)
+
+    def _upsert_opportunities(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
+        from sqlalchemy import func, select
+
+        from coach.db.models import Opportunity
+
+        acc = self._account(s, row["account"])
+        status = (row.get("status") or "open").strip().lower() or "open"
+        if status not in STATUSES:
+            raise ValueError(f"status {row.get('status')!r} is not one of {', '.join(STATUSES)}")
+        close = (row.get("close_date") or "").strip()
+        values = {
+            "product": (row.get("product") or "").strip(), "stage": (row.get("stage") or "").strip(),
+            "amount": parse_amount(row.get("amount", "")), "currency": (row.get("currency") or "").strip().upper(),
+            "close_date": parse_date(close) if close else "", "status": status,
+            "open_objections": [o.strip() for o in re.split(r"[;；]", row.get("open_objections") or "") if o.strip()],
+        }
+        name = row["name"].strip()
+        existing = s.scalars(
+            select(Opportunity).where(Opportunity.account_id == acc.id, func.lower(Opportunity.name) == name.lower())
+        ).first()
+        self._record(s, report, "opportunities", Opportunity(account_id=acc.id, name=name, **values), existing, values)
+
+    def _upsert_interactions(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
+        from sqlalchemy import select
+
+        from coach.db.models import Interaction
+
+        acc = self._account(s, row["account"])
+        values = {
+            "date": parse_date(row["date"]), "kind": (row.get("kind") or "meeting").strip() or "meeting",
+            "summary": (row.get("summary") or "").strip(),
+            "user_id": self._user_id(s, row.get("user", ""), report, file, line),
+        }
+        existing = s.scalars(select(Interaction).where(
+            Interaction.account_id == acc.id, Interaction.date == values["date"],
+            Interaction.kind == values["kind"], Interaction.summary == values["summary"],
+        )).first()
+        self._record(s, report, "interactions", Interaction(account_id=acc.id, **values), existing, values)
+
+    # ---- queries -----------------------------------------------------------------------
+    def _suggest(self, s: "Session", name: str) -> str:
+        from sqlalchemy import select
+
+        from coach.db.models import Account
+
+        names = list(s.scalars(select(Account.name)))
+        close = suggest_names(name, names)
+        return f"; did you mean {' or '.join(repr(n) for n in close)}?" if close else ""
+
+    def resolve(self, s: "Session", name: str) -> Any:
+        """The Account row for ``name``: exact (case-insensitive), else the single account
+        whose name contains it; NotFoundError with close matches otherwise."""
+        from sqlalchemy import select
+
+        from coach.db.models import Account
+
+        if not name or not name.strip():
+            raise InputError("no account name given")
+        key = name.strip().lower()
+        accounts = list(s.scalars(select(Account)))
+        exact = [a for a in accounts if a.name.lower() == key]
+        if exact:
+            return exact[0]
+        partial = [a for a in accounts if key in a.name.lower()]
+        if len(partial) == 1:
+            return partial[0]
+        if len(partial) > 1:
+            raise NotFoundError(f"{name.strip()!r} matches several accounts; did you mean "
+                                + " or ".join(repr(a.name) for a in partial[:5]) + "?")
+        if not accounts:
+            raise NotFoundError(f"unknown account {name.strip()!r}: no accounts imported yet",
+                                detail="run 'salescoach accounts import DIR'")
+        raise NotFoundError(f"unknown account {name.strip()!r}" + self._suggest(s, name))
+
+    def list_accounts(self) -> list[AccountSummary]:
+        from sqlalchemy import func, select
+
+        from coach.db.models import Account, Interaction, Opportunity, User
+
+        with self.db.session() as s:
+            users = dict(s.execute(select(User.id, User.username)).all())
+            open_opps = dict(s.execute(select(Opportunity.account_id, func.count())
+                                       .where(Opportunity.status == "open").group_by(Opportunity.account_id)).all())
+            last = dict(s.execute(select(Interaction.account_id, func.max(Interaction.date))
+                                  .group_by(Interaction.account_id)).all())
+            return [
+                AccountSummary(name=a.name, industry=a.industry, region=a.region, size=a.size,
+                               owner=users.get(a.owner_id), open_opportunities=open_opps.get(a.id, 0),
+                               last_contact_date=last.get(a.id))
+                for a in s.scalars(select(Account).order_by(Account.name))
+            ]
+
+    def account_names(self) -> list[str]:
+        from sqlalchemy import select
+
+        from coach.db.models import Account
+
+        with self.db.session() as s:
+            return list(s.scalars(select(Account.name).order_by(Account.name)))
+
+    def find_mentioned(self, text: str) -> list[str]:
+        """Names of accounts mentioned in free text (case-insensitive; a name's first two
+        words are enough, e.g. 'Renji Hospital' in 'I see Renji Hospital Shanghai')."""
+        low = (text or "").lower()
+        found = []
+        for name in self.account_names():
+            words = name.lower().split()
+            probes = {name.lower()} | ({" ".join(words[:2])} if len(words) > 2 else set())
+            if any(p and p in low for p in probes):
+                found.append(name)
+        return found
+
+    def get_account_context(self, name: str, *, today: dt.date | None = None) -> AccountContext:
+        """Everything the coach knows about an account (see :class:`AccountContext`)."""
+        from sqlalchemy import select
+
+        from coach.db.models import Analysis, Call, Contact, Interaction, Opportunity, Report, User
+
+        today = today or dt.date.today()
+        with self.db.session() as s:
+            acc = self.resolve(s, name)
+            users = dict(s.execute(select(User.id, User.username)).all())
+            contacts = [ContactInfo(name=c.name, title=c.title, email=c.email, phone=c.phone, notes=c.notes)
+                        for c in s.scalars(select(Contact).where(Contact.account_id == acc.id).order_by(Contact.id))]
+            opps = [OpportunityInfo(name=o.name, product=o.product, stage=o.stage, amount=o.amount, currency=o.currency,
+                                    close_date=o.close_date, status=o.status, open_objections=list(o.open_objections or []))
+                    for o in s.scalars(select(Opportunity).where(Opportunity.account_id == acc.id).order_by(Opportunity.id))]
+            inter_rows = list(s.scalars(select(Interaction).where(Interaction.account_id == acc.id)
+                                        .order_by(Interaction.date.desc(), Interaction.id.desc())))
+            interactions = [InteractionInfo(date=i.date, kind=i.kind, user=users.get(i.user_id), summary=i.summary,
+                                            call_id=i.call_id) for i in inter_rows]
+            calls = list(s.scalars(select(Call).where(Call.account_id == acc.id).order_by(Call.created_at.desc())))
+            docs = {a.call_id: a.document for a in s.scalars(select(Analysis).where(Analysis.call_id.in_([c.id for c in calls])))}
+            reported = set(s.scalars(select(Report.call_id).where(Report.call_id.in_([c.id for c in calls]))))
+            past = [_past_call(c, docs.get(c.id), c.id in reported) for c in calls]
+            objections = list(dict.fromkeys(x for o in opps if o.status == "open" for x in o.open_objections))
+            logged_calls = {i.call_id for i in interactions if i.call_id}
+            dates = [i.date for i in interactions] + [c.date for c in past]
+            last = max(dates) if dates else None
+            since = (today - dt.date.fromisoformat(last)).days if last else None
+            cutoff = (today - dt.timedelta(days=RECENT_DAYS)).isoformat()
+            recent = sum(1 for i in interactions if cutoff <= i.date <= today.isoformat()) + sum(
+                1 for c in past if c.call_id not in logged_calls and cutoff <= c.date <= today.isoformat())
+            return AccountContext(
+                name=acc.name, industry=acc.industry, region=acc.region, size=acc.size, owner=users.get(acc.owner_id),
+                notes=acc.notes, contacts=contacts, opportunities=opps, open_objections=objections, past_calls=past,
+                interactions=interactions, last_contact_date=last, days_since_last_contact=since,
+                interactions_last_90d=recent, as_of=today.isoformat(),
+            )
+
+
+def _past_call(call: Any, doc: dict[str, Any] | None, has_report: bool) -> PastCall:
+    when = call.analyzed_at or call.created_at
+    moments = []
+    if doc:
+        for m in doc.get("moments") or []:
+            moments.append({"type": m.get("type"), "time": float(m.get("time") or 0.0), "text": str(m.get("text", ""))[:200],
+                            "utterance_id": m.get("utterance_id")})
+    talk = call.talk_ratio
+    if talk is None and doc:
+        talk = (doc.get("metrics") or {}).get("talk_ratio")
+    shifts = call.negative_shifts
+    if doc and not shifts:
+        shifts = sum(1 for sh in doc.get("emotion_shifts") or [] if sh.get("direction") == "negative")
+    return PastCall(call_id=call.id, title=call.title, date=when.date().isoformat() if when else "", status=call.status,
+                    outcome=call.outcome, duration_s=call.duration_s, talk_ratio=talk, negative_shifts=shifts or 0,
+                    moments=moments, has_report=has_report)
+
+
+def suggest_names(name: str, names: list[str], n: int = 3) -> list[str]:
+    """Close matches of ``name`` among ``names`` (case-insensitive difflib)."""
+    lowered = {x.lower(): x for x in names}
+    return [lowered[m] for m in difflib.get_close_matches(name.strip().lower(), list(lowered), n=n, cutoff=0.5)]
+
+
+def import_directory(db: "Database", path: Path | str) -> ImportReport:
+    """Import every CSV of ``path`` (what ``salescoach init --demo`` calls)."""
+    return AccountService(db).import_paths([path])

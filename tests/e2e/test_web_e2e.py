@@ -1,0 +1,160 @@
+"""End to end in a real browser: `salescoach serve` on a free loopback port, Debian's
+Chromium driven by Playwright. rep1 logs in, uploads a real 30 s two-speaker clip, waits
+for the analysis and sees the transcript with its emotion-shift markers; a manager sees
+the Team tab, a rep does not. Screenshots go to test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None)
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    pytest.importorskip("playwright.sync_api")
+    data = tmp_path_factory.mktemp("e2e-data")
+    env = {**os.environ, "SALESCOACH_DATA_DIR": str(data), "SALESCOACH_LLM_PROVIDER": "fake", "HF_HUB_OFFLINE": "1"}
+    seed = (
+        "from coach.services import Services\nfrom coach.settings import Settings\nfrom coach.demo import REQUIRED_USERS, demo_password\n"
+        "from coach.users import create_user\ns = Services(Settings())\n"
+        "for u, name, role, team in REQUIRED_USERS:\n"
+        "    create_user(s.db, u, demo_password(u), role=role, team=team or None, display_name=name)\n"
+    )
+    subprocess.run([sys.executable, "-c", seed], env=env, cwd=REPO, check=True, timeout=120)
+    port = _free_port()
+    log = (data / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coach.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if _api(base, "/api/v1/health")["status"] == "ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("server did not start:\n" + (data / "serve.log").read_text()[-3000:])
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _login(browser, base: str, user: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base + "/")
+    page.locator("input[type=password]").wait_for(timeout=30000)
+    page.locator("input[type=text]").first.fill(user)
+    page.locator("input[type=password]").fill(f"{user}-demo")
+    page.keyboard.press("Enter")
+    page.get_by_text("Logged in as").wait_for(timeout=30000)
+    return page
+
+
+def test_wrong_password_is_refused(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.locator("input[type=password]").wait_for(timeout=30000)
+    page.locator("input[type=text]").first.fill("rep1")
+    page.locator("input[type=password]").fill("not-the-password")
+    page.keyboard.press("Enter")
+    page.get_by_text("Incorrect Credentials", exact=False).wait_for(timeout=15000)
+    assert page.get_by_text("Logged in as").count() == 0
+    page.close()
+
+
+def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, shared_data):
+    clip = shared_data / "audio" / "diarization" / "sample.wav"
+    page = _login(browser, server, "rep1")
+    assert page.get_by_role("tab", name="Team").count() == 0  # reps have no team view
+    page.get_by_role("tab", name="Calls").click()
+    page.screenshot(path=str(ARTIFACTS / "01-calls.png"), full_page=True)
+    page.locator("#sc-upload input[type=file]").set_input_files(str(clip))
+    page.get_by_text("sample.wav").first.wait_for(timeout=30000)
+    t0 = time.time()
+    page.locator("#sc-upload-btn").click()
+    status = page.locator("#sc-upload-status")
+    status.get_by_text("Analysed").wait_for(timeout=240000)
+    elapsed = time.time() - t0
+    page.screenshot(path=str(ARTIFACTS / "02-analysed.png"), full_page=True)
+
+    text = status.inner_text()
+    call_id = text.split("call")[-1].strip(" `.\n")
+    token = _api(server, "/api/v1/auth/token", body={"username": "rep1", "password": "rep1-demo"})["access_token"]
+    doc = _api(server, f"/api/v1/calls/{call_id}", token)["analysis"]
+    assert doc and doc["utterances"]
+
+    transcript = page.locator("#sc-transcript")
+    rows = transcript.locator("tbody tr")
+    assert rows.count() == len(doc["utterances"])
+    first = doc["utterances"][0]
+    assert first["text"].strip()[:20] in transcript.inner_text()
+    markers = transcript.locator(".shift-marker")
+    assert markers.count() == len(doc["emotion_shifts"]) >= 1
+    assert transcript.get_by_text("emotion shift").count() >= 1
+    page.get_by_role("tab", name="Emotion timeline").click()
+    page.locator("#sc-timeline img, #sc-timeline svg, #sc-timeline canvas").first.wait_for(timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "03-timeline.png"), full_page=True)
+    (ARTIFACTS / "timing.json").write_text(json.dumps({"upload_to_analysis_s": round(elapsed, 2)}))
+    page.close()
+
+
+def test_manager_sees_team_tab(server, browser):
+    page = _login(browser, server, "manager1")
+    page.get_by_role("tab", name="Team").click()
+    page.get_by_text("Per rep (means over analysed calls)").wait_for(timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "04-team.png"), full_page=True)
+    page.close()

@@ -1,0 +1,291 @@
+"""Calls page: upload with a progress bar, list with filters, and the call view (audio
+player, transcript with speakers and roles, emotion timeline with the shifts marked,
+metrics against benchmarks, moments, the report and its review comments)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from ui.session import principal_of, ui_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from coach.jobs import JobQueue
+    from coach.services import Services
+
+log = logging.getLogger(__name__)
+
+LIST_COLUMNS = ["id", "title", "user", "account", "status", "duration_s", "talk_ratio", "neg_shifts", "flags", "created"]
+#: how long the upload handler follows its job before telling the user to check later
+WAIT_LIMIT_S = 30 * 60
+
+
+def list_rows(services: "Services", principal: Any, status: str, user: str, query: str) -> list[list[Any]]:
+    from coach import views
+    from ui.render import table
+
+    rows = views.list_calls(
+        services, principal, status=status or None, user=user or None, query=query or None, limit=200
+    )
+    for r in rows:
+        r["created"] = (r["created_at"] or "")[:16].replace("T", " ")
+        r["neg_shifts"] = r["negative_shifts"]
+        r["flags"] = "yes" if r["flagged"] else ""
+        if r["duration_s"] is not None:
+            r["duration_s"] = round(r["duration_s"], 1)
+        if r["talk_ratio"] is not None:
+            r["talk_ratio"] = round(r["talk_ratio"], 2)
+    return table(rows, LIST_COLUMNS)
+
+
+def _playable_copy(services: "Services", path: Path) -> str:
+    """Copy the original into Gradio's cache dir (the uploads store itself is never served)."""
+    cache = services.settings.data_dir / "gradio" / "calls" / uuid.uuid4().hex
+    cache.mkdir(parents=True, exist_ok=True)
+    dest = cache / path.name
+    shutil.copyfile(path, dest)
+    return str(dest)
+
+
+def call_view(services: "Services", principal: Any, call_id: str, *, with_audio: bool = True) -> tuple[Any, ...]:
+    """All outputs of the call view for one call (see ``_view_outputs`` for the order)."""
+    from coach import views
+    from ui import plots, render
+
+    detail = views.get_call_detail(services, principal, call_id)
+    doc = detail.get("analysis")
+    job = detail.get("job") or {}
+    head = (
+        f"### {render.esc(detail['title'] or detail['id'])}\n"
+        f"`{detail['id']}` - {detail['user'] or 'no owner'} - account: {detail['account'] or '-'} - "
+        f"status: **{detail['status']}**"
+    )
+    if detail["status"] == "failed":
+        head += f"\n\n**Analysis failed:** {render.esc(detail['error'] or job.get('error') or '')} - the original file is kept; retry from the list or with `salescoach jobs retry {job.get('id', '')}`."
+    elif detail["status"] in ("pending", "analyzing"):
+        head += f"\n\nJob `{job.get('id', '')}` is {job.get('status', 'queued')} ({job.get('stage') or 'waiting'}, {round(100 * (job.get('progress') or 0))}%)."
+    audio = gr.Audio(value=None, visible=False)
+    if with_audio and detail["kind"] == "audio":
+        try:
+            audio = gr.Audio(value=_playable_copy(services, views.call_file(services, principal, call_id)), visible=True)
+        except Exception as exc:  # a missing original must not hide the analysis
+            log.warning("no playable audio for %s: %s", call_id, exc)
+    if not doc:
+        empty = "<p>No analysis yet.</p>"
+        return (call_id, head, audio, empty, None, [], "", [], "_No report yet._", _comments_md(services, principal, call_id))
+    if doc.get("audio"):
+        a = doc["audio"]
+        head += f" - {a.get('duration_s', 0):.1f} s, {a.get('channels')} ch"
+    if doc.get("language"):
+        head += f" - language {doc['language']}"
+    report = views._stored_report(services, call_id)
+    return (
+        call_id,
+        head,
+        audio,
+        render.transcript_html(doc),
+        plots.emotion_timeline(doc),
+        render.metrics_rows(doc),
+        render.flags_md(doc),
+        render.moments_rows(doc),
+        render.report_md(report["document"]) if report else "_No report yet - press **Write report**._",
+        _comments_md(services, principal, call_id),
+    )
+
+
+def _comments_md(services: "Services", principal: Any, call_id: str) -> str:
+    from coach import views
+    from ui.render import esc
+
+    items = views.list_comments(services, principal, call_id)
+    if not items:
+        return "_No comments yet._"
+    return "\n".join(f"- **{esc(c['author'])}** ({(c['created_at'] or '')[:16]}): {esc(c['text'])}" for c in items)
+
+
+def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
+    from coach import views
+    from coach.intake import AUDIO_EXTS, TRANSCRIPT_EXTS
+
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            gr.Markdown("### Upload a call")
+            upload = gr.File(
+                label="Recording or transcript",
+                file_types=sorted(AUDIO_EXTS | TRANSCRIPT_EXTS),
+                type="filepath",
+                elem_id="sc-upload",
+            )
+            account = gr.Dropdown(label="Account (optional)", choices=[], value=None, allow_custom_value=False)
+            title = gr.Textbox(label="Title (optional)", max_lines=1)
+            upload_btn = gr.Button("Upload and analyse", variant="primary", elem_id="sc-upload-btn")
+            upload_status = gr.Markdown(elem_id="sc-upload-status")
+        with gr.Column(scale=3):
+            gr.Markdown("### Calls")
+            with gr.Row():
+                f_status = gr.Dropdown(["", "pending", "analyzing", "analyzed", "failed"], value="", label="Status")
+                f_user = gr.Dropdown(choices=[""], value="", label="Rep", allow_custom_value=True)
+                f_query = gr.Textbox(label="Search title", max_lines=1)
+                refresh = gr.Button("Refresh", size="sm")
+            calls_table = gr.Dataframe(
+                headers=LIST_COLUMNS,
+                interactive=False,
+                elem_id="sc-calls-table",
+                max_height=360,
+                column_widths=["110px", "30%", "70px", "15%", "80px", "80px", "75px", "75px", "55px", "130px"],
+            )
+            with gr.Row():
+                open_id = gr.Textbox(label="Call id", max_lines=1, scale=3)
+                open_btn = gr.Button("Open call", scale=1)
+                retry_btn = gr.Button("Retry failed analysis", scale=1, size="sm")
+
+    current = gr.State(None)
+    header = gr.Markdown(elem_id="sc-call-header")
+    audio = gr.Audio(label="Recording", type="filepath", interactive=False, visible=False, elem_id="sc-audio")
+    with gr.Tabs():
+        with gr.Tab("Transcript"):
+            transcript = gr.HTML(elem_id="sc-transcript")
+        with gr.Tab("Emotion timeline"):
+            timeline = gr.Plot(label="Sentiment per speaker, shifts marked", elem_id="sc-timeline")
+        with gr.Tab("Metrics"):
+            flags = gr.Markdown()
+            metrics = gr.Dataframe(headers=["metric", "value", "benchmark"], interactive=False)
+        with gr.Tab("Moments"):
+            moments = gr.Dataframe(headers=["type", "time", "utterance", "text"], interactive=False, wrap=True)
+        with gr.Tab("Report"):
+            report = gr.Markdown(elem_id="sc-report")
+            report_btn = gr.Button("Write report", size="sm")
+            comments = gr.Markdown()
+            comment = gr.Textbox(label="Add a review comment", lines=2)
+            comment_btn = gr.Button("Post comment", size="sm")
+    view_outputs = [current, header, audio, transcript, timeline, metrics, flags, moments, report, comments]
+
+    @ui_errors
+    def refresh_list(status: str, user: str, query: str, request: gr.Request) -> Any:
+        p = principal_of(services, request)
+        return list_rows(services, p, status, user, query)
+
+    @ui_errors
+    def on_load(request: gr.Request) -> tuple[Any, Any, Any]:
+        from coach.scriptviews import list_account_names
+        from coach.users import list_users
+
+        p = principal_of(services, request)
+        reps = [""]
+        if p.role in ("manager", "admin"):
+            team = None if p.is_admin else p.team_id
+            if p.is_admin or team is not None:
+                reps += [u["username"] for u in list_users(services.db, team_id=team)]
+        return (
+            list_rows(services, p, "", "", ""),
+            gr.Dropdown(choices=[""] + list_account_names(services), value=""),
+            gr.Dropdown(choices=reps, value="", visible=p.role != "rep"),
+        )
+
+    @ui_errors
+    def do_upload(path: str | None, acct: str, ttl: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> Any:
+        from coach.intake import submit_upload
+
+        p = principal_of(services, request)
+        if not path:
+            raise gr.Error("Choose a recording or transcript first.")
+        name = Path(path).name
+        with open(path, "rb") as fh:
+            res = submit_upload(services, jobs, fh, filename=name, principal=p, account=acct or None, title=ttl or "")
+        progress(0.0, desc="queued")
+        job: dict[str, Any] = views.get_job(services, p, res.job_id) if res.job_id else {"status": "done"}
+        t0 = time.monotonic()
+        while job["status"] not in ("done", "failed") and time.monotonic() - t0 < WAIT_LIMIT_S:
+            time.sleep(0.5)
+            job = views.get_job(services, p, res.job_id)
+            progress(float(job.get("progress") or 0.0), desc=f"{job['status']}: {job.get('stage') or 'waiting'}")
+        if res.duplicate:
+            msg = f"You uploaded this file before: showing call `{res.call_id}`."
+        elif job["status"] == "done":
+            msg = f"Analysed `{name}` as call `{res.call_id}`."
+        elif job["status"] == "failed":
+            msg = f"Analysis of `{name}` failed: {job.get('error')}. The file is kept (call `{res.call_id}`)."
+        else:
+            msg = f"`{name}` is still being analysed (job `{res.job_id}`); it will appear in the list."
+        return (msg, list_rows(services, p, "", "", ""), *call_view(services, p, res.call_id))
+
+    @ui_errors
+    def open_call(call_id: str, request: gr.Request) -> Any:
+        p = principal_of(services, request)
+        if not (call_id or "").strip():
+            raise gr.Error("Enter or select a call id.")
+        return call_view(services, p, call_id.strip())
+
+    @ui_errors
+    def select_row(evt: gr.SelectData, request: gr.Request) -> Any:
+        p = principal_of(services, request)
+        row = evt.row_value or []
+        if not row or not row[0]:
+            raise gr.Error("Select a call row.")
+        return (row[0], *call_view(services, p, str(row[0])))
+
+    @ui_errors
+    def retry(call_id: str, request: gr.Request) -> Any:
+        from coach.jobs import latest_job_for_call
+
+        p = principal_of(services, request)
+        views.get_call(services, p, call_id)
+        job = latest_job_for_call(services.db, call_id)
+        if job is None:
+            raise gr.Error("This call has no analysis job.")
+        views.retry_job(services, jobs, p, job["id"])
+        gr.Info(f"Job {job['id']} queued again.")
+        return list_rows(services, p, "", "", "")
+
+    @ui_errors
+    def write_report(call_id: str | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> Any:
+        from ui.render import report_md
+
+        p = principal_of(services, request)
+        if not call_id:
+            raise gr.Error("Open a call first.")
+        out = views.get_report(services, jobs, p, call_id)
+        t0 = time.monotonic()
+        while out["status"] == "pending" and time.monotonic() - t0 < 600:
+            progress(0.5, desc="writing the report")
+            time.sleep(1.0)
+            out = views.get_report(services, jobs, p, call_id)
+        if out["status"] == "failed":
+            raise gr.Error(f"The report failed: {out['job'].get('error')}")
+        if out["status"] != "ready":
+            return "_The report is still being written; open the call again later._"
+        return report_md(out["report"])
+
+    @ui_errors
+    def post_comment(call_id: str | None, text: str, request: gr.Request) -> Any:
+        p = principal_of(services, request)
+        if not call_id:
+            raise gr.Error("Open a call first.")
+        views.add_comment(services, p, call_id, text)
+        return "", _comments_md(services, p, call_id)
+
+    filters = [f_status, f_user, f_query]
+    demo.load(on_load, None, [calls_table, account, f_user])
+    refresh.click(refresh_list, filters, calls_table, api_name="calls_list")
+    f_status.change(refresh_list, filters, calls_table)
+    f_user.change(refresh_list, filters, calls_table)
+    f_query.submit(refresh_list, filters, calls_table)
+    upload_btn.click(
+        do_upload,
+        [upload, account, title],
+        [upload_status, calls_table, *view_outputs],
+        concurrency_limit=None,  # it only follows the job; the work runs in the job workers
+        api_name="upload_call",
+    )
+    open_btn.click(open_call, open_id, view_outputs, api_name="open_call")
+    open_id.submit(open_call, open_id, view_outputs)
+    calls_table.select(select_row, None, [open_id, *view_outputs])
+    retry_btn.click(retry, open_id, calls_table)
+    report_btn.click(write_report, current, report, concurrency_limit=2)
+    comment_btn.click(post_comment, [current, comment], [comment, comments])
