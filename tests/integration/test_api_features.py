@@ -199,3 +199,16 @@ def test_kb_search_case_and_script(api, settings):
         known = {c.stem for c in cases}
         for sec in script["sections"]:
             assert set(sec.get("citations") or []) <= known  # every citation is a real case
+
+
+def test_chat_sessions_are_private(api):
+    r = api.client.post("/api/v1/chat", headers=api.h("rep1"), json={"text": "How do I handle a price objection?"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["session_id"] and body["text"].strip() and isinstance(body["citations"], list)
+    follow = api.client.post("/api/v1/chat", headers=api.h("rep1"), json={"text": "And after that?", "session_id": body["session_id"]})
+    assert follow.status_code == 200 and follow.json()["session_id"] == body["session_id"]
+    for who in ("rep2", "manager1"):
+        r = api.client.post("/api/v1/chat", headers=api.h(who), json={"text": "hi", "session_id": body["session_id"]})
+        assert r.status_code == 404, who
+    assert api.client.post("/api/v1/chat", headers=api.h("rep1"), json={"text": ""}).status_code == 422
