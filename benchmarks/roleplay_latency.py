@@ -94,7 +94,10 @@ def main() -> int:
         "llm_line_used": used,
         "llm_line_used_share": round(used / len(buyer), 3),
         "fallback_reasons": dict(reasons),
-        "samples": [{"act": b["act"], "renderer": b["renderer"], "text": b["text"]} for b in buyer[:6]],
+        "samples": [
+            {"act": b["act"], "renderer": b["renderer"], "text": b["text"], "rejected_llm_line": b.get("rejected_llm_line"), "why": b["fallback_reason"]}
+            for b in buyer[:8]
+        ],
     }
     res["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
     res["llm_over_template_p50"] = round(res["llm"]["p50_s"] / max(res["template"]["p50_s"], 1e-9), 1)

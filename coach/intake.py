@@ -162,8 +162,17 @@ def resolve_account(services: "Services", account: str | None) -> int | None:
 
     with services.db.session() as s:
         found = s.scalars(select(Account.id).where(func.lower(Account.name) == account.strip().lower())).first()
+        names = list(s.scalars(select(Account.name))) if found is None else []
     if found is None:
-        raise InputError(f"unknown account {account!r}", detail="import accounts first or leave the field empty")
+        close: list[str] = []
+        try:
+            from coach.accounts import suggest_names
+
+            close = suggest_names(account, names)
+        except ImportError:
+            pass
+        hint = f"did you mean {', '.join(close)}?" if close else "import accounts first or leave the field empty"
+        raise InputError(f"unknown account {account!r}", detail=hint)
     return found
 
 

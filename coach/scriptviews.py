@@ -42,7 +42,12 @@ def generate_script(
 
         raise FeatureUnavailableError("pre-visit script generation is not available", detail="scripts_gen.generate_script missing")
     log.info("script for %s by %s", account or "notes", principal.username)
-    result = fn(services, account=account, notes=notes, goal=goal)
+    import inspect
+
+    kwargs: dict[str, Any] = {"account": account, "notes": notes, "goal": goal}
+    if "user_id" in inspect.signature(fn).parameters:
+        kwargs["user_id"] = principal.id
+    result = fn(services, **kwargs)
     from coach.kbviews import to_plain
 
     return to_plain(result)

@@ -45,8 +45,9 @@ class SpeechSettings(BaseModel):
     max_speakers: int = 6
     #: hard limit on audio length we accept (seconds)
     max_duration_s: float = 4 * 3600
-    #: audio is decoded and processed in chunks of this many seconds (bounded memory)
-    chunk_s: float = 600.0
+    #: audio is decoded and processed in chunks of this many seconds (bounded memory:
+    #: Whisper's features for a 300 s chunk peak at ~230 MB, 600 s at ~420 MB)
+    chunk_s: float = 300.0
     #: phrase lists file for moments (objections, pricing, ...); empty = bundled
     phrases_file: str = ""
 

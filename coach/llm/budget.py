@@ -28,8 +28,10 @@ from coach.llm.safety import find_data_blocks
 
 log = logging.getLogger(__name__)
 
-#: chat-template tokens per message (role markers, separators)
-MESSAGE_OVERHEAD = 4
+#: chat-template tokens per message (role markers, separators; ChatML uses ~5)
+MESSAGE_OVERHEAD = 6
+#: tokens of the assistant turn header the template appends before the answer
+REPLY_OVERHEAD = 8
 #: a data block is never cut below this many characters while others can still be cut
 MIN_BLOCK_CHARS = 200
 TRIM_NOTE = "\n[... {cut} of {total} characters trimmed to fit the model's context]"
@@ -59,7 +61,7 @@ def message_text(message: BaseMessage) -> str:
 
 
 def count_message_tokens(messages: list[BaseMessage], counter: TokenCounter = estimate_tokens) -> int:
-    return sum(counter(message_text(m)) + MESSAGE_OVERHEAD for m in messages)
+    return sum(counter(message_text(m)) + MESSAGE_OVERHEAD for m in messages) + REPLY_OVERHEAD
 
 
 @dataclass
@@ -85,7 +87,7 @@ def fit_to_budget(
     Raises ConfigurationError when ``reserve`` alone does not fit ``context_tokens``."""
     count = counter or estimate_tokens
     limit = context_tokens - reserve
-    if limit <= MESSAGE_OVERHEAD * max(1, len(messages)):
+    if limit <= MESSAGE_OVERHEAD * max(1, len(messages)) + REPLY_OVERHEAD:
         raise ConfigurationError(
             f"the LLM context of {context_tokens} tokens leaves no room for a prompt "
             f"after reserving {reserve} tokens for the answer",
@@ -93,7 +95,7 @@ def fit_to_budget(
         )
     msgs = [m.model_copy() for m in messages]
     texts = [message_text(m) for m in msgs]
-    before = sum(count(t) + MESSAGE_OVERHEAD for t in texts)
+    before = sum(count(t) + MESSAGE_OVERHEAD for t in texts) + REPLY_OVERHEAD
     fit = BudgetFit(msgs, before, before, limit)
     total = before
     guard = 0
@@ -106,7 +108,7 @@ def fit_to_budget(
             pass
         elif not _shorten_longest_message(msgs, texts, excess, count, fit):
             break
-        total = sum(count(t) + MESSAGE_OVERHEAD for t in texts)
+        total = sum(count(t) + MESSAGE_OVERHEAD for t in texts) + REPLY_OVERHEAD
     for i, m in enumerate(msgs):
         if message_text(m) != texts[i]:
             msgs[i] = m.model_copy(update={"content": texts[i]})

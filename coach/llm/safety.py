@@ -47,6 +47,7 @@ _INJECTION_RES: tuple[re.Pattern[str], ...] = tuple(
         r"\b(?:new|updated|real) (?:system )?instructions?\s*[:：][^\n]*",
         r"\b(?:system prompt|developer message)\b[^.!?\n。！？]*[.!?。！？]?",
         r"\b(?:act as|pretend to be|roleplay as)\b[^.!?\n。！？]*[.!?。！？]?",
+        r"\b(?:(?:reply|respond|answer|output)\s+only|only\s+(?:reply|respond|answer|output))\b[^.!?\n。！？]*[.!?。！？]?",
         r"(?:忽略|无视|忘记|忽视)[^。！？\n]{0,20}(?:指令|指示|说明|提示|规则|要求)[^。！？\n]*[。！？]?",
         r"你现在是[^。！？\n]*[。！？]?",
         r"(?:新的|最新)(?:系统)?指令\s*[:：][^\n]*",
@@ -85,6 +86,8 @@ def neutralise(text: str) -> Neutralised:
     for pattern in _INJECTION_RES:
         out, n = pattern.subn(REMOVED_MARKER, out)
         removed += n
+    if removed > 1:  # adjacent removals read as one: the prompt does not depend on how many
+        out = re.sub(rf"(?:{re.escape(REMOVED_MARKER)}[ \t]*){{2,}}", REMOVED_MARKER + " ", out).replace(REMOVED_MARKER + " \n", REMOVED_MARKER + "\n")
     return Neutralised(out, removed, defused)
 
 

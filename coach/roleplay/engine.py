@@ -103,6 +103,7 @@ class Simulation:
             "reason": act.reason,
             "renderer": rendered.renderer,
             "fallback_reason": rendered.fallback_reason,
+            "rejected_llm_line": rendered.rejected,
             "latency_s": round(time.perf_counter() - t0, 4),
             "state": {
                 "interest": round(self.state.interest, 1),

@@ -82,6 +82,8 @@ class Rendered:
     #: why the LLM output was replaced by the template (None when it was used)
     fallback_reason: str | None = None
     latency_s: float = 0.0
+    #: the LLM's own line when it was rejected (kept in the trace for review)
+    rejected: str | None = None
 
 
 class TemplateRenderer:
@@ -181,10 +183,14 @@ def check_llm_line(text: str, content: str, rep_text: str, persona: Persona, st:
     return None
 
 
-def _clean(text: str) -> str:
+def _clean(text: str, max_sentences: int = 2) -> str:
+    """Strip quotes and a speaker label; keep the first paragraph's first sentences
+    (the prompt asks for one or two)."""
     text = text.strip().strip('"').strip()
     text = re.sub(r"^(buyer|customer|[A-Z][\w. ]{0,30})\s*[:：]\s*", "", text)
-    return text.split("\n\n")[0].strip()
+    text = text.split("\n\n")[0].strip()
+    sentences = re.findall(r".+?(?:[.!?](?=\s|$)|[。！？]|$)", text, re.DOTALL)
+    return "".join(sentences[:max_sentences]).strip() if sentences else text
 
 
 class LLMRenderer:
@@ -228,5 +234,5 @@ class LLMRenderer:
                 reason = "the counter-offer is missing"
         if reason:
             log.info("buyer line from template (%s)", reason)
-            return Rendered(content, "template", reason, dt)
+            return Rendered(content, "template", reason, dt, rejected=text or None)
         return Rendered(text, self.name, None, dt)
