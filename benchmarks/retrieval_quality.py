@@ -13,9 +13,10 @@ Relevant for a query = the won base cases of the query listing's category.
   5/|R| ≈ 0.02-0.1 here and says nothing.)
 - hit@1: the first result is of the right category.  MRR@5: 1/rank of the first one.
 
-Modes: vector only, BM25 only, hybrid with the product defaults (RRF 1:1, k=60) and
-hybrid with the fusion weight/k tuned on each seed's validation split (grid search; the
-test split is never used for tuning). Repeated over several seeds (mean and sd).
+Modes: vector only, BM25 only, hybrid with the product defaults (relative-score fusion,
+weights 0.75:0.25, chosen a priori: Weaviate's default alpha), plain RRF (1:1, k=60), and
+hybrid with the fusion function and weights tuned on each seed's validation split (grid
+search; the test split is never used for tuning). Repeated over several seeds.
 
 Second table: known-item search on the shipped sample knowledge base (knowledge/cases):
 18 natural queries (10 English, 8 Chinese) written for one case each; top-1 / top-5.
@@ -117,11 +118,26 @@ def evaluate(kb: KnowledgeBase, queries: list[dict], won_by_cat: dict[str, int],
             "mrr@5": round(float(np.mean(rr)), 4), "queries": len(queries)}
 
 
-def configure(kb: KnowledgeBase, w_vec: float, w_bm25: float, rrf_k: float) -> None:
-    kb._searcher.vector_weight, kb._searcher.bm25_weight, kb._searcher.rrf_k = w_vec, w_bm25, rrf_k
+def configure(kb: KnowledgeBase, fusion: str, w_vec: float, w_bm25: float, rrf_k: float) -> None:
+    sr = kb._searcher
+    sr.fusion, sr.vector_weight, sr.bm25_weight, sr.rrf_k = fusion, w_vec, w_bm25, rrf_k
 
 
-GRID = [(k, w) for k in (10, 30, 60) for w in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0)]
+DEFAULTS = RetrievalSettings()
+#: (fusion, w_vec, w_bm25, rrf_k) candidates for validation tuning; w_bm25 > 0 (a real hybrid).
+#: For "relative" only the ratio of the weights matters.
+GRID = [("relative", 1.0, w, 60) for w in (0.05, 0.1, 0.15, 0.2, 0.25, 0.33, 0.5, 0.75, 1.0)] + [
+    ("rrf", 1.0, w, k) for k in (10, 30, 60) for w in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+]
+FIXED = {
+    "hybrid default": ("hybrid", (DEFAULTS.fusion, DEFAULTS.vector_weight, DEFAULTS.bm25_weight, DEFAULTS.rrf_k)),
+    "hybrid RRF 1:1 k=60": ("hybrid", ("rrf", 1.0, 1.0, 60)),
+}
+
+
+def label(cfg: tuple) -> str:
+    fusion, w_vec, w_bm25, rrf_k = cfg
+    return f"{fusion} {w_vec:g}:{w_bm25:g}" + (f" k={rrf_k:g}" if fusion == "rrf" else "")
 
 
 def run_seed(negs: list[dict], seed: int, embedder, root: Path) -> dict:
@@ -134,29 +150,29 @@ def run_seed(negs: list[dict], seed: int, embedder, root: Path) -> dict:
     folder.mkdir()
     write_cases(base, folder)
     cat_of = {f"cl-{i:04d}-{r['post_id']}": r["category"] for i, r in enumerate(base)}
-    defaults = RetrievalSettings()
-    kb = KnowledgeBase(defaults, data_dir=root / f"data-{seed}", embedder=embedder)
+    kb = KnowledgeBase(DEFAULTS, data_dir=root / f"data-{seed}", embedder=embedder)
     t0 = time.perf_counter()
     report = kb.ingest([folder])
     ingest_s = time.perf_counter() - t0
     assert not report.errors, report.errors[:3]
-    # grid search of the fusion on the validation split (w_bm25 > 0: a real hybrid);
-    # best val recall@5, ties -> better MRR, then the more balanced fusion
+    # validation grid: best recall@5, ties -> better MRR
     grid = []
-    for rrf_k, w_bm25 in GRID:
-        configure(kb, 1.0, w_bm25, rrf_k)
-        grid.append({"rrf_k": rrf_k, "w_bm25": w_bm25, **evaluate(kb, val, won_by_cat, cat_of, "hybrid")})
-    best = max(grid, key=lambda g: (g["recall@5"], g["mrr@5"], -abs(1.0 - g["w_bm25"])))
+    for cfg in GRID:
+        configure(kb, *cfg)
+        grid.append({"config": label(cfg), "cfg": cfg, **evaluate(kb, val, won_by_cat, cat_of, "hybrid")})
+    best = max(grid, key=lambda g: (g["recall@5"], g["mrr@5"]))
     test_res = {}
-    configure(kb, defaults.vector_weight, defaults.bm25_weight, defaults.rrf_k)
-    for name, mode in (("vector", "vector"), ("bm25", "bm25"), ("hybrid default", "hybrid")):
+    for name, mode in (("vector", "vector"), ("bm25", "bm25")):
         test_res[name] = evaluate(kb, test, won_by_cat, cat_of, mode)
-    configure(kb, 1.0, best["w_bm25"], best["rrf_k"])
+    for name, (mode, cfg) in FIXED.items():
+        configure(kb, *cfg)
+        test_res[name] = evaluate(kb, test, won_by_cat, cat_of, mode)
+    configure(kb, *best["cfg"])
     test_res["hybrid tuned on val"] = evaluate(kb, test, won_by_cat, cat_of, "hybrid")
     return {"seed": seed, "base_cases": len(base), "base_won": sum(r["won"] for r in base),
             "won_by_category": won_by_cat, "val_queries": len(val), "test_queries": len(test),
             "ingest_s": round(ingest_s, 2), "chunks": report.chunks,
-            "tuned": {"w_bm25": best["w_bm25"], "rrf_k": best["rrf_k"], "val_recall@5": best["recall@5"]},
+            "tuned": {"config": best["config"], "cfg": best["cfg"], "val_recall@5": best["recall@5"]},
             "test": test_res, "grid": grid}
 
 
@@ -183,20 +199,18 @@ SAMPLE_QUERIES = [
 ]
 
 
-def sample_kb(embedder, root: Path, tuned: tuple[float, int]) -> dict | None:
+def sample_kb(embedder, root: Path, tuned: tuple) -> dict | None:
     cases = REPO / "knowledge" / "cases"
     if not cases.is_dir():
         return None
-    kb = KnowledgeBase(RetrievalSettings(), data_dir=root / "sample", embedder=embedder)
+    kb = KnowledgeBase(DEFAULTS, data_dir=root / "sample", embedder=embedder)
     rep = kb.ingest([cases])
-    out = {"cases": rep.added, "chunks": rep.chunks}
-    defaults = RetrievalSettings()
-    configs = [("vector", "vector", None), ("bm25", "bm25", None),
-               ("hybrid default", "hybrid", (defaults.bm25_weight, defaults.rrf_k)),
-               (f"hybrid w_bm25={tuned[0]} k={tuned[1]}", "hybrid", tuned)]
+    out: dict = {"cases": rep.added, "chunks": rep.chunks}
+    configs = [("vector", "vector", None), ("bm25", "bm25", None)] + [(n, m, c) for n, (m, c) in FIXED.items()]
+    configs.append((f"hybrid {label(tuned)} (tuned, seed 1)", "hybrid", tuned))
     for name, mode, cfg in configs:
         if cfg:
-            configure(kb, 1.0, cfg[0], cfg[1])
+            configure(kb, *cfg)
         ranks = []
         for q, expected in SAMPLE_QUERIES:
             ids = [h.id for h in kb.search(q, k=5, mode=mode)]
@@ -223,8 +237,7 @@ def main() -> None:
         for seed in seeds:
             runs.append(run_seed(negs, seed, embedder, Path(tmp)))
             print(f"seed {seed}: " + json.dumps({k: v["recall@5"] for k, v in runs[-1]["test"].items()}), flush=True)
-        tuned_first = (runs[0]["tuned"]["w_bm25"], runs[0]["tuned"]["rrf_k"])
-        sample = sample_kb(embedder, Path(tmp), tuned_first)
+        sample = sample_kb(embedder, Path(tmp), tuple(runs[0]["tuned"]["cfg"]))
 
     modes = list(runs[0]["test"])
     agg = {}
@@ -235,7 +248,7 @@ def main() -> None:
     best_single = [max(r["test"]["vector"]["recall@5"], r["test"]["bm25"]["recall@5"]) for r in runs]
     summary = {
         "dataset": "craigslistbargain/dev.json", "seeds": seeds, "k": K,
-        "defaults": RetrievalSettings().model_dump(include={"vector_weight", "bm25_weight", "rrf_k", "candidates"}),
+        "defaults": DEFAULTS.model_dump(include={"fusion", "vector_weight", "bm25_weight", "bm25_weight_cjk", "rrf_k", "candidates"}),
         "test_mean": agg,
         "hybrid_default_minus_best_single": [round(r["test"]["hybrid default"]["recall@5"] - b, 4) for r, b in zip(runs, best_single)],
         "hybrid_tuned_minus_best_single": [round(r["test"]["hybrid tuned on val"]["recall@5"] - b, 4) for r, b in zip(runs, best_single)],
@@ -253,7 +266,7 @@ def main() -> None:
     for m in modes:
         cells = " | ".join(f"{agg[m][x]['mean']:.3f} ({agg[m][x]['sd']:.3f})" for x in ("recall@5", "hit@1", "mrr@5"))
         print(f"| {m} | {cells} |")
-    print("\ntuned on validation (w_bm25, k): " + ", ".join(f"{r['tuned']['w_bm25']}/{r['tuned']['rrf_k']}" for r in runs))
+    print("\ntuned on validation, per seed: " + "; ".join(r["tuned"]["config"] for r in runs))
     print("recall@5 minus best single mode, per seed: default "
           f"{summary['hybrid_default_minus_best_single']}, tuned {summary['hybrid_tuned_minus_best_single']}")
     if sample:

@@ -211,4 +211,4 @@ def transcript_excerpt(utts: list[Utterance], limit: int = 40) -> str:
     return "\n".join(lines)
 
 
-_WORDS = re.compile(r"\w+")
+

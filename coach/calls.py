@@ -144,9 +144,11 @@ class CallStore:
         from coach.db.models import Analysis, Call, UtteranceRow
 
         doc = analysis.to_json_dict()
-        utterances = analysis.utterances
         if self.settings.redact_stored_transcripts:
-            doc, utterances = _redacted(analysis)
+            from coach.pii import redact_for_storage
+
+            doc = redact_for_storage(self.settings, doc)
+        utterances = CallAnalysis.model_validate(doc).utterances
         with self.db.session() as s:
             call = s.get(Call, call_id)
             if call is None:
@@ -339,17 +341,3 @@ def _flags(analysis: CallAnalysis, negative_shifts: int) -> list[str]:
     except ImportError:  # pragma: no cover - team views not installed
         return []
     return call_flags(analysis.metrics.model_dump(), negative_shifts)
-
-
-def _redacted(analysis: CallAnalysis) -> tuple[dict[str, Any], list]:
-    """Analysis document and utterances with PII redacted (``redact_stored_transcripts``)."""
-    from coach.pii import redact  # lazily: only when the setting is on
-
-    copy = analysis.model_copy(deep=True)
-    for u in copy.utterances:
-        u.text = redact(u.text)
-    for m in copy.moments:
-        m.text = redact(m.text)
-    for sh in copy.emotion_shifts:
-        sh.evidence = redact(sh.evidence)
-    return copy.to_json_dict(), copy.utterances

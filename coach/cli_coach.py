@@ -1,9 +1,145 @@
-"""CLI commands of this area (registered by coach.cli)."""
+"""``salescoach script``, ``salescoach report`` and ``salescoach retro``.
+
+    salescoach script --account "Westlake Riverside Hospital" --goal "agree a trial" --json s.json --markdown s.md
+    salescoach script --notes "hospital ER, they said Norvale is cheaper" --json s.json
+    salescoach report CALL_ID|analysis.json|call.wav|call.txt --json r.json --markdown r.md
+    salescoach retro [CASE_OR_CALL_ID] --json retro.json
+
+Domain errors exit with status 2 and a one-line message (unknown account with close
+matches, unknown call, invalid analysis JSON, ...).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from coach.errors import InputError, SalesCoachError
+
+out = Console()
+err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
+    app.command("script")(script)
+    app.command("report")(report)
+    app.command("retro")(retro)
+
+
+def _services(ctx: typer.Context) -> Any:
+    return ctx.find_root().obj.get()
+
+
+def _fail(exc: SalesCoachError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    if exc.detail:
+        err.print(f"  {exc.detail}", highlight=False)
+    return typer.Exit(2)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _dump(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def script(
+    ctx: typer.Context,
+    account: Optional[str] = typer.Option(None, "--account", help="Account name (as imported)."),
+    notes: Optional[str] = typer.Option(None, "--notes", help="The situation in your words (instead of or with an account)."),
+    goal: Optional[str] = typer.Option(None, "--goal", help="What you want from this visit."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the script JSON here."),
+    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the script as Markdown here."),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Only the grounded plan (no LLM phrasing)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Write a cited pre-visit script from the account, similar won deals and the playbook."""
+    from scripts_gen import generate_script
+    from scripts_gen.markdown import script_markdown
+
+    try:
+        if not account and not notes:
+            raise InputError("give --account NAME or --notes TEXT")
+        doc = generate_script(_services(ctx), account=account, notes=notes, goal=goal, use_llm=not no_llm)
+    except SalesCoachError as exc:
+        raise _fail(exc) from None
+    md = script_markdown(doc)
+    if json_out is not None:
+        _write(json_out, _dump(doc))
+    if markdown_out is not None:
+        _write(markdown_out, md)
+    if not quiet:
+        if json_out is None and markdown_out is None:
+            out.print(Markdown(md))
+        v = doc["validation"]
+        out.print(f"{len(doc['sections'])} sections, {len(doc['citations'])} cases cited; validation kept "
+                  f"{v['kept']}/{v['claims']} claims, dropped {v['dropped']}; model {doc['model']}"
+                  + ("" if doc["llm_ok"] else " (grounded plan used)"), highlight=False)
+        for w in doc["warnings"][:5]:
+            err.print(f"note: {w}", highlight=False)
+
+
+def report(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., metavar="INPUT|CALL_ID",
+                                 help="Analysis JSON (from analyze), a recording or transcript, or a stored call id."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report JSON here."),
+    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the report as Markdown here."),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Computed summary only (no LLM phrasing)."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not store a recording/transcript or the report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Post-call improvement report: strengths and improvements with timestamps, metrics
+    against benchmarks, suggestions from won cases and the persona to practise next."""
+    from coach.report import generate_report
+    from coach.report_md import report_markdown
+
+    try:
+        doc = generate_report(_services(ctx), source, use_llm=not no_llm, store=not no_store)
+    except SalesCoachError as exc:
+        raise _fail(exc) from None
+    md = report_markdown(doc)
+    if json_out is not None:
+        _write(json_out, _dump(doc))
+    if markdown_out is not None:
+        _write(markdown_out, md)
+    if not quiet:
+        if json_out is None and markdown_out is None:
+            out.print(Markdown(md))
+        if doc.get("call_id"):
+            out.print(f"report stored with call {doc['call_id']}", highlight=False)
+
+
+def retro(
+    ctx: typer.Context,
+    target: Optional[str] = typer.Argument(None, metavar="[CASE_OR_CALL_ID]",
+                                           help="A lost case id or a stored call id; omit for the team view."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the retrospective JSON here."),
+    top: int = typer.Option(3, "--top", min=1, max=20, help="Reasons per industry."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Lost-deal retrospective: likely causes with evidence, or the team's top reasons by industry."""
+    from coach.report_md import retro_markdown
+    from coach.retro import retro_all, retro_one
+
+    try:
+        services = _services(ctx)
+        doc = retro_one(services, target) if target else retro_all(services, top=top)
+    except SalesCoachError as exc:
+        raise _fail(exc) from None
+    if json_out is not None:
+        _write(json_out, _dump(doc))
+    if not quiet:
+        out.print(Markdown(retro_markdown(doc)))

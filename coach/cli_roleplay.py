@@ -220,10 +220,10 @@ def register(app: typer.Typer) -> None:
                 _speak(svc, persona.language, opening, speak_dir, 0)
             for line in _read_rep_lines(rep_lines):
                 is_audio = voice and Path(line).suffix.lower() in _AUDIO
-                out = svc.rep_audio(sid, line, user_id=uid) if is_audio else svc.rep_turn(sid, line, user_id=uid)
+                reply = svc.rep_audio(sid, line, user_id=uid) if is_audio else svc.rep_turn(sid, line, user_id=uid)
                 if voice and speak_dir:
-                    _speak(svc, persona.language, out["text"], speak_dir, out["turn"])
-                if out["ended"]:
+                    _speak(svc, persona.language, reply["text"], speak_dir, reply["turn"])
+                if reply["ended"]:
                     break
         else:
             _interactive(svc, sid, opening, persona, voice, speak_dir if voice else None)

@@ -60,12 +60,16 @@ class RetrievalSettings(BaseModel):
     collection: str = "cases"
     chunk_size: int = 800
     chunk_overlap: int = 100
-    #: reciprocal-rank-fusion constant
+    #: how vector and BM25 results are fused: "relative" (min-max normalised scores,
+    #: weighted sum) or "rrf" (weighted reciprocal rank fusion); see docs/knowledge-base.md
+    fusion: Literal["relative", "rrf"] = "relative"
+    #: reciprocal-rank-fusion constant (fusion = "rrf")
     rrf_k: int = 60
-    #: weights of the two rankings in the fusion (tuned on a validation split, see
-    #: docs/knowledge-base.md)
-    vector_weight: float = 1.0
-    bm25_weight: float = 1.0
+    #: weights of the two rankings in the fusion; BM25 gets bm25_weight_cjk for queries
+    #: with Chinese/Japanese characters (the bundled MiniLM is English-only)
+    vector_weight: float = 0.75
+    bm25_weight: float = 0.25
+    bm25_weight_cjk: float = 0.75
     #: chunks fetched from each retriever before fusion and grouping by case
     candidates: int = 50
     #: files larger than this are rejected at ingestion (MB)

@@ -62,8 +62,8 @@ class KnowledgeBase:
         self._checked_embedder = False
         self._searcher = HybridSearcher(
             self.store, self._encode_query, self._chunk_index, embedder_name=self.embedder.name,
-            rrf_k=settings.rrf_k, vector_weight=settings.vector_weight, bm25_weight=settings.bm25_weight,
-            candidates=settings.candidates,
+            fusion=settings.fusion, rrf_k=settings.rrf_k, vector_weight=settings.vector_weight,
+            bm25_weight=settings.bm25_weight, bm25_weight_cjk=settings.bm25_weight_cjk, candidates=settings.candidates,
         )
 
     @classmethod

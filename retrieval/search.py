@@ -1,14 +1,16 @@
-"""Hybrid retrieval: vector (Chroma) and BM25 rankings fused by weighted reciprocal
-rank fusion, one hit per case with its best snippet.
+"""Hybrid retrieval: vector and BM25 candidates, fused at case level (see ``fusion``),
+one hit per case with its best snippet.
 
-Fusion is done at case level, which is what the caller sees: each retriever's chunk
-ranking is collapsed to a case ranking (a case ranks where its best chunk ranks), then
+Vector candidates come from Chroma's HNSW index, or, when metadata filters are set, from
+an exact search over the in-memory chunk matrix (``chunk_index``; Chroma's filtered
+queries are slow at scale). BM25 candidates come from the same in-memory index.
 
-    score(case) = w_vec / (rrf_k + rank_vec) + w_bm25 / (rrf_k + rank_bm25)
+The BM25 weight is ``bm25_weight``, or ``bm25_weight_cjk`` for queries that contain
+Chinese/Japanese characters: the bundled MiniLM was trained on English, so keyword
+matching has to carry those queries (set both equal with a multilingual model).
 
-(a term is 0 when the case is not in that retriever's candidates). The snippet comes
-from the case's chunk with the best chunk-level fused score. In ``vector`` mode the
-score is the cosine similarity, in ``bm25`` mode the BM25 score.
+Scores: fused score in ``hybrid`` mode, cosine similarity in ``vector`` mode, BM25 score
+in ``bm25`` mode.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from retrieval.bm25 import tokenize
 from retrieval.chunk_index import ChunkIndex
 from retrieval.chunking import weighted_len
 from retrieval.filters import Filters
+from retrieval.fusion import Ranking, fuse
 from retrieval.store import ChromaStore, ChunkRecord
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "vector", "bm25")
 SNIPPET_CHARS = 320
+_HAS_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _SENTENCE_RE = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 
@@ -53,45 +57,6 @@ class CaseHit:
             "product": self.product, "score": round(self.score, 6), "snippet": self.snippet,
             "metadata": self.metadata,
         }
-
-
-@dataclass
-class _Ranked:
-    """A retriever's case ranking: case id -> (rank from 1, best chunk id, its score);
-    and every chunk's rank (for choosing snippets)."""
-
-    cases: dict[str, tuple[int, str, float]] = field(default_factory=dict)
-    chunk_rank: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def from_chunks(cls, items: list[tuple[str, str, float]]) -> "_Ranked":
-        out = cls()
-        for rank, (chunk_id, case_id, score) in enumerate(items, start=1):
-            out.chunk_rank[chunk_id] = rank
-            if case_id not in out.cases:
-                out.cases[case_id] = (len(out.cases) + 1, chunk_id, score)
-        return out
-
-
-def fuse(rankings: list[tuple[_Ranked, float]], rrf_k: float) -> list[tuple[str, float, str]]:
-    """Weighted RRF over case rankings -> [(case id, score, best chunk id)], best first."""
-    scores: dict[str, float] = {}
-    for ranked, weight in rankings:
-        for case_id, (rank, _, _) in ranked.cases.items():
-            scores[case_id] = scores.get(case_id, 0.0) + weight / (rrf_k + rank)
-    chunk_scores: dict[str, float] = {}
-    for ranked, weight in rankings:
-        for chunk_id, rank in ranked.chunk_rank.items():
-            chunk_scores[chunk_id] = chunk_scores.get(chunk_id, 0.0) + weight / (rrf_k + rank)
-    best_chunk: dict[str, tuple[float, str]] = {}
-    for ranked, _ in rankings:
-        for chunk_id in ranked.chunk_rank:
-            case_id = chunk_id.rsplit("#", 1)[0]
-            cand = (chunk_scores[chunk_id], chunk_id)
-            if case_id not in best_chunk or cand[0] > best_chunk[case_id][0]:
-                best_chunk[case_id] = cand
-    order = sorted(scores, key=lambda c: (-scores[c], c))
-    return [(c, scores[c], best_chunk[c][1]) for c in order]
 
 
 def best_snippet(text: str, query: str, limit: int = SNIPPET_CHARS) -> str:
@@ -128,18 +93,22 @@ class HybridSearcher:
         index: Callable[[], ChunkIndex],
         *,
         embedder_name: str,
+        fusion: str = "relative",
         rrf_k: float = 60,
-        vector_weight: float = 1.0,
-        bm25_weight: float = 1.0,
+        vector_weight: float = 0.75,
+        bm25_weight: float = 0.25,
+        bm25_weight_cjk: float = 0.75,
         candidates: int = 50,
     ) -> None:
         self.store = store
         self.encode_query = encode_query
         self.index = index
         self.embedder_name = embedder_name
+        self.fusion = fusion
         self.rrf_k = rrf_k
         self.vector_weight = vector_weight
         self.bm25_weight = bm25_weight
+        self.bm25_weight_cjk = bm25_weight_cjk
         self.candidates = candidates
 
     def search(self, query: str, *, k: int, filters: Filters, mode: str = "hybrid") -> list[CaseHit]:
@@ -151,7 +120,7 @@ class HybridSearcher:
             raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         n = max(self.candidates, 4 * k)
         known: dict[str, ChunkRecord] = {}
-        rankings: list[tuple[_Ranked, float]] = []
+        rankings: list[tuple[Ranking, float]] = []
         if mode in ("hybrid", "vector"):
             vector = self.encode_query(query)
             if filters.active:  # exact search in memory: Chroma's where-filters are slow at scale
@@ -161,15 +130,15 @@ class HybridSearcher:
                 records = self.store.query(vector, n, None, self.embedder_name)
                 known.update({r.id: r for r in records})
                 items = [(r.id, str(r.metadata.get("case_id", "")), 1.0 - float(r.distance or 0.0)) for r in records]
-            rankings.append((_Ranked.from_chunks(items), self.vector_weight))
+            rankings.append((Ranking.from_chunks(items), self.vector_weight))
         if mode in ("hybrid", "bm25"):
             hits = self.index().bm25_search(query, n, filters)
-            rankings.append((_Ranked.from_chunks([(h.chunk_id, h.case_id, h.score) for h in hits]), self.bm25_weight))
+            weight = self.bm25_weight_cjk if _HAS_CJK.search(query) else self.bm25_weight
+            rankings.append((Ranking.from_chunks([(h.chunk_id, h.case_id, h.score) for h in hits]), weight))
         if mode == "hybrid":
-            fused = fuse(rankings, self.rrf_k)
+            fused = fuse(rankings, method=self.fusion, rrf_k=self.rrf_k)
         else:
-            ranked = rankings[0][0]
-            fused = [(c, s, chunk) for c, (_, chunk, s) in sorted(ranked.cases.items(), key=lambda kv: kv[1][0])]
+            fused = rankings[0][0].ordered()
         fused = fused[:k]
         missing = [chunk for _, _, chunk in fused if chunk not in known]
         known.update(self.store.get_chunks(missing, self.embedder_name))

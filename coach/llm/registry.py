@@ -5,7 +5,8 @@ Providers are peers, one module each, registered by name in :data:`PROVIDERS`:
 * ``local``  - bundled SmolLM2-135M-Instruct on CPU (:mod:`coach.llm.local`)
 * ``openai`` - any OpenAI-compatible endpoint (:mod:`coach.llm.openai_provider`),
   wrapped so PII is redacted before anything is sent (``llm.redact_pii``)
-* ``fake``   - deterministic echo model for unit tests (:mod:`coach.llm.fake`)
+* ``fake``   - deterministic model for unit tests (:mod:`coach.llm.fake`): echoes the
+  last user message, or always answers ``llm.model`` when that is set
 
 Use :mod:`coach.llm.generate` to call a model without having to handle its failures.
 """
@@ -57,7 +58,8 @@ def _openai(s: "LLMSettings", cache_dir: Path | None) -> "BaseChatModel":
 def _fake(s: "LLMSettings", cache_dir: Path | None) -> "BaseChatModel":
     from coach.llm.fake import FakeChatModel
 
-    return FakeChatModel(max_new_tokens=s.max_new_tokens)
+    # llm.model, when set, is the fake's fixed answer (e.g. SALESCOACH_LLM_MODEL for e2e tests)
+    return FakeChatModel(max_new_tokens=s.max_new_tokens, responses=[s.model] if s.model else [])
 
 
 PROVIDERS: dict[str, ProviderFactory] = {"local": _local, "openai": _openai, "fake": _fake}

@@ -149,14 +149,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout tests) closes the socket mid-answer: not an error."""
+
+
 class OpenAIStubServer:
     """``with OpenAIStubServer() as srv: srv.url`` -> ``http://127.0.0.1:PORT/v1``."""
 
     def __init__(self) -> None:
         self.state = StubState()
         handler = type("StubHandler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.port = int(self.httpd.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="openai-stub", daemon=True)

@@ -151,6 +151,7 @@ def test_script_unavailable_is_503(api):
     assert "pre-visit script generation" in r.json()["detail"]
 
 
+@pytest.mark.slow  # the report retrieves example cases with the real embedding model
 def test_report_of_analysed_call(api):
     call_id = api.analysed_call("rep1")
     r = api.client.get(f"/api/v1/calls/{call_id}/report", headers=api.h("rep1"))

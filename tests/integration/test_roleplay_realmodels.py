@@ -20,9 +20,9 @@ def test_local_llm_buyer_turns():
     from coach.roleplay.render import LLMRenderer
     from coach.settings import LLMSettings
 
-    model = build_chat_model(LLMSettings(provider="local", max_new_tokens=48), cache_dir=MODEL_CACHE)
+    model = build_chat_model(LLMSettings(provider="local", max_new_tokens=32), cache_dir=MODEL_CACHE)
     persona = get_persona(K, "icu-nurse-manager")
-    sim = Simulation(persona, seed=0, renderer=LLMRenderer(model, max_tokens=48, timeout_s=90))
+    sim = Simulation(persona, seed=0, renderer=LLMRenderer(model, max_tokens=32, timeout_s=90))
     reps = [
         "Hi Grace, thanks for the time. What's the biggest challenge on the ICU right now?",
         "How do the alarms on the current monitors affect your nurses during a shift?",

@@ -198,3 +198,16 @@ def test_mark_failed(store, upload, services):
     with services.db.session() as s:
         call = s.get(Call, call_id)
         assert call.status == "failed" and call.error == "decoder exploded"
+
+
+def test_redacted_storage(services, upload):
+    services.settings.redact_stored_transcripts = True
+    store = CallStore(services.db, services.settings)
+    call_id = store.create_call(upload)
+    a = sample_analysis(2)
+    a.utterances[0].text = "call me at alice@example.com"
+    store.save_analysis(call_id, a)
+    assert store.get_analysis(call_id).utterances[0].text == "call me at [EMAIL]"
+    with services.db.session() as s:
+        row = s.scalars(select(UtteranceRow).where(UtteranceRow.uid == "u1")).one()
+        assert row.text == "call me at [EMAIL]"

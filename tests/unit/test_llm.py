@@ -20,6 +20,8 @@ def test_fake_from_settings_echoes_deterministically() -> None:
     b = generate(model, [("system", "rules"), ("human", "hello coach")])
     assert a.ok and a.text == ECHO_PREFIX + "hello coach" == b.text
     assert a.model == "fake"
+    fixed = build_chat_model(LLMSettings(provider="fake", model="Always this."))
+    assert generate(fixed, "anything").text == "Always this." == generate(fixed, "else").text
 
 
 def test_fake_configurable_answers_and_tool_flag() -> None:

@@ -13,7 +13,8 @@ from retrieval.chunk_index import ChunkIndex
 from retrieval.embeddings import HashingEmbedder
 from retrieval.filters import Filters
 from retrieval.kb import KnowledgeBase
-from retrieval.search import _Ranked, best_snippet, fuse
+from retrieval.fusion import Ranking, fuse
+from retrieval.search import best_snippet
 
 CASES = {
     "renji": ("won", "medical devices", "ultrasound", "Shanghai", 3_600_000,
@@ -45,10 +46,10 @@ def kb(tmp_path_factory):
 
 
 def test_rrf_fusion_math():
-    vec = _Ranked.from_chunks([("a#0", "a", 0.9), ("a#1", "a", 0.8), ("b#0", "b", 0.7)])
-    kw = _Ranked.from_chunks([("b#0", "b", 5.0), ("c#0", "c", 3.0), ("a#1", "a", 1.0)])
+    vec = Ranking.from_chunks([("a#0", "a", 0.9), ("a#1", "a", 0.8), ("b#0", "b", 0.7)])
+    kw = Ranking.from_chunks([("b#0", "b", 5.0), ("c#0", "c", 3.0), ("a#1", "a", 1.0)])
     assert vec.cases == {"a": (1, "a#0", 0.9), "b": (2, "b#0", 0.7)}
-    fused = fuse([(vec, 1.0), (kw, 1.0)], rrf_k=60)
+    fused = fuse([(vec, 1.0), (kw, 1.0)], method="rrf", rrf_k=60)
     scores = {c: s for c, s, _ in fused}
     assert scores["a"] == pytest.approx(1 / 61 + 1 / 63)
     assert scores["b"] == pytest.approx(1 / 62 + 1 / 61)
@@ -57,7 +58,21 @@ def test_rrf_fusion_math():
     # the snippet chunk of 'a' is the chunk with the best chunk-level fused score: a#1 (ranks 2 and 3)
     assert dict((c, ch) for c, _, ch in fused)["a"] == "a#1"
     # a zero weight removes a retriever's influence
-    assert [c for c, _, _ in fuse([(vec, 1.0), (kw, 0.0)], 60)][:2] == ["a", "b"]
+    assert [c for c, _, _ in fuse([(vec, 1.0), (kw, 0.0)], method="rrf")][:2] == ["a", "b"]
+
+
+def test_relative_score_fusion_math():
+    vec = Ranking.from_chunks([("a#0", "a", 0.9), ("b#0", "b", 0.7), ("c#0", "c", 0.5)])
+    kw = Ranking.from_chunks([("c#0", "c", 8.0), ("b#0", "b", 4.0)])
+    fused = fuse([(vec, 0.75), (kw, 0.25)], method="relative")
+    scores = {c: s for c, s, _ in fused}
+    # min-max per retriever: vec a=1, b=0.5, c=0; bm25 c=1, b=0
+    assert scores == pytest.approx({"a": 0.75, "b": 0.375, "c": 0.25})
+    assert [c for c, _, _ in fused] == ["a", "b", "c"]
+    # a single candidate normalises to 1, an empty ranking adds nothing
+    assert fuse([(Ranking.from_chunks([("x#0", "x", 3.0)]), 0.5), (Ranking(), 0.5)]) == [("x", 0.5, "x#0")]
+    with pytest.raises(ValueError):
+        fuse([(vec, 1.0)], method="magic")
 
 
 def test_filters_validation_and_where():
