@@ -99,6 +99,7 @@ def main() -> None:
         print(json.dumps(phase_generate(a.cache, a.runs, a.tokens)))
         return
 
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="llm-bench-") as cache:
         cold = _sub(["--phase", "load", "--cache", cache])
         warm = _sub(["--phase", "load", "--cache", cache])
@@ -117,7 +118,9 @@ def main() -> None:
         "tokens_per_s_p50": round(p50(tps), 1),
         "nonstream_total_s": round(gen["nonstream_total_s"], 2),
         "peak_rss_mb_cold_load": round(cold["peak_rss_mb"]), "peak_rss_mb_generate": round(gen["peak_rss_mb"]),
-        "torch_threads": gen["torch_threads"], "raw": {"cold": cold, "warm": warm, "generate": gen},
+        "torch_threads": gen["torch_threads"],
+        # the machine is shared: the 1-minute load average before/after tells how contended it was
+        "load_average_1m": [load_before, round(os.getloadavg()[0], 2)], "raw": {"cold": cold, "warm": warm, "generate": gen},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
@@ -131,7 +134,8 @@ def main() -> None:
         ("tokens/s, p50", f"{result['tokens_per_s_p50']}"),
         ("peak memory (max RSS): cold load / generation", f"{result['peak_rss_mb_cold_load']} / {result['peak_rss_mb_generate']} MB"),
     ]
-    print(f"Local LLM latency - {result['model']}, {result['machine']}, torch threads {result['torch_threads']}\n")
+    print(f"Local LLM latency - {result['model']}, {result['machine']}, torch threads {result['torch_threads']}, "
+          f"load average {result['load_average_1m'][0]} -> {result['load_average_1m'][1]}\n")
     print("| measure | value |\n| --- | --- |")
     for k, v in rows:
         print(f"| {k} | {v} |")

@@ -118,9 +118,12 @@ def evaluate(kb: KnowledgeBase, queries: list[dict], won_by_cat: dict[str, int],
             "mrr@5": round(float(np.mean(rr)), 4), "queries": len(queries)}
 
 
-def configure(kb: KnowledgeBase, fusion: str, w_vec: float, w_bm25: float, rrf_k: float) -> None:
+def configure(kb: KnowledgeBase, fusion: str, w_vec: float, w_bm25: float, rrf_k: float, w_cjk: float | None = None) -> None:
+    """Set the fusion of ``kb``'s searcher; Chinese queries keep the default CJK weight
+    unless ``w_cjk`` is given (only the sample-KB table has Chinese queries)."""
     sr = kb._searcher
     sr.fusion, sr.vector_weight, sr.bm25_weight, sr.rrf_k = fusion, w_vec, w_bm25, rrf_k
+    sr.bm25_weight_cjk = DEFAULTS.bm25_weight_cjk if w_cjk is None else w_cjk
 
 
 DEFAULTS = RetrievalSettings()
@@ -131,12 +134,12 @@ GRID = [("relative", 1.0, w, 60) for w in (0.05, 0.1, 0.15, 0.2, 0.25, 0.33, 0.5
 ]
 FIXED = {
     "hybrid default": ("hybrid", (DEFAULTS.fusion, DEFAULTS.vector_weight, DEFAULTS.bm25_weight, DEFAULTS.rrf_k)),
-    "hybrid RRF 1:1 k=60": ("hybrid", ("rrf", 1.0, 1.0, 60)),
+    "hybrid RRF 1:1 k=60": ("hybrid", ("rrf", 1.0, 1.0, 60, 1.0)),
 }
 
 
 def label(cfg: tuple) -> str:
-    fusion, w_vec, w_bm25, rrf_k = cfg
+    fusion, w_vec, w_bm25, rrf_k = cfg[:4]
     return f"{fusion} {w_vec:g}:{w_bm25:g}" + (f" k={rrf_k:g}" if fusion == "rrf" else "")
 
 

@@ -63,7 +63,9 @@ def seed(data_dir: Path) -> None:
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     import httpx
 
-    env = {**os.environ, "SALESCOACH_DATA_DIR": str(data_dir), "SALESCOACH_SERVER__WORKERS": "1", "HF_HUB_OFFLINE": "1"}
+    # reports off: the upload-to-analysis figure is compared with the bare pipeline
+    env = {**os.environ, "SALESCOACH_DATA_DIR": str(data_dir), "SALESCOACH_SERVER__WORKERS": "1",
+           "SALESCOACH_SERVER__REPORT_AFTER_ANALYSIS": "false", "HF_HUB_OFFLINE": "1"}
     log = (data_dir / "bench-serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "coach.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -38,9 +38,9 @@ def _services(ctx: typer.Context) -> Any:
 
 
 def _fail(exc: SalesCoachError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
     if exc.detail:
-        err.print(f"  {exc.detail}", highlight=False)
+        err.print(f"  {exc.detail}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -88,7 +88,7 @@ def script(
                   f"{v['kept']}/{v['claims']} claims, dropped {v['dropped']}; model {doc['model']}"
                   + ("" if doc["llm_ok"] else " (grounded plan used)"), highlight=False)
         for w in doc["warnings"][:5]:
-            err.print(f"note: {w}", highlight=False)
+            err.print(f"note: {w}", highlight=False, soft_wrap=True)
 
 
 def report(

@@ -53,6 +53,7 @@ def init(
     ctx: typer.Context,
     demo: bool = typer.Option(False, "--demo", help="Seed demo users, accounts, cases and analysed calls."),
     calls: bool = typer.Option(True, "--calls/--no-calls", help="With --demo: analyse the demo call transcripts."),
+    reports: bool = typer.Option(False, "--reports", help="With --demo: also write the demo calls' reports (uses the LLM)."),
     as_json: bool = typer.Option(False, "--json", help="Print what was seeded as JSON."),
 ) -> None:
     """Create the database schema; with --demo, seed the demo organisation (idempotent)."""
@@ -63,7 +64,7 @@ def init(
         init_schema(services)
         console.print(f"database ready at {services.settings.db_url}", highlight=False)
         return
-    report = init_demo(services, calls=calls)
+    report = init_demo(services, calls=calls, reports=reports)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -78,6 +79,8 @@ def init(
         highlight=False,
     )
     console.print(f"calls analysed: {len(report.calls_added)} (already there: {report.calls_skipped})")
+    if reports:
+        console.print(f"reports written: {len(report.reports_added)}")
     for err in report.errors:
         console.print(f"[yellow]warning:[/] {err}", highlight=False)
     console.print("log in as rep1 / rep1-demo, manager1 / manager1-demo or admin / admin-demo; run `salescoach serve`")

@@ -5,7 +5,8 @@ rep2 in team A, manager1 managing team A and admin), each with the password
 ``<username>-demo``; the demo accounts, contacts, opportunities and interactions; the
 case base (``knowledge/cases`` into the KB); and the demo call transcripts
 (``knowledge/demo/calls/*.txt`` with ``<stem>.meta.yaml``), analysed as calls of their
-reps. Running it again adds only what is missing.
+reps; with ``reports=True`` also their post-call reports (the configured LLM phrases the
+summaries, so this is opt-in). Running it again adds only what is missing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class DemoReport:
     kb: dict[str, Any] = field(default_factory=dict)
     calls_added: list[str] = field(default_factory=list)
     calls_skipped: int = 0
+    reports_added: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,6 +50,7 @@ class DemoReport:
             "kb": self.kb,
             "calls_added": self.calls_added,
             "calls_skipped": self.calls_skipped,
+            "reports_added": self.reports_added,
             "errors": self.errors,
         }
 
@@ -189,7 +192,28 @@ def seed_calls(services: "Services", calls_dir: Path, report: DemoReport) -> Non
             report.errors.append(f"calls: {path.name}: {exc}")
 
 
-def init_demo(services: "Services", *, knowledge_dir: Path | None = None, calls: bool = True) -> DemoReport:
+def seed_reports(services: "Services", call_ids: list[str], report: DemoReport) -> None:
+    """Write the post-call report of each call that has none (uses the configured LLM)."""
+    from sqlalchemy import select
+
+    from coach.db.models import Report
+    from coach.optional import require_feature
+
+    mod = require_feature("coach.report", "the post-call report")
+    for call_id in call_ids:
+        with services.db.session() as s:
+            if s.scalars(select(Report.id).where(Report.call_id == call_id, Report.kind == "report")).first():
+                continue
+        try:
+            mod.generate_report(services, call_id)
+            report.reports_added.append(call_id)
+        except SalesCoachError as exc:
+            report.errors.append(f"report: {call_id}: {exc}")
+
+
+def init_demo(
+    services: "Services", *, knowledge_dir: Path | None = None, calls: bool = True, reports: bool = False
+) -> DemoReport:
     """Seed the demo organisation (see module docstring); safe to run repeatedly."""
     kdir = Path(knowledge_dir or services.settings.knowledge_dir)
     demo_dir = kdir / "demo"
@@ -200,5 +224,13 @@ def init_demo(services: "Services", *, knowledge_dir: Path | None = None, calls:
     seed_kb(services, kdir / "cases", report)
     if calls:
         seed_calls(services, demo_dir / "calls", report)
+    if reports:
+        from sqlalchemy import select
+
+        from coach.db.models import Call
+
+        with services.db.session() as s:
+            analysed = list(s.scalars(select(Call.id).where(Call.status == "analyzed", Call.user_id.is_not(None))))
+        seed_reports(services, analysed, report)
     log.info("demo seeded: %s", report.to_dict())
     return report

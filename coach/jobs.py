@@ -81,12 +81,14 @@ def analyze_handler(services: "Services", ctx: JobContext) -> dict[str, Any]:
     if not ctx.call_id:
         raise InputError("analyze job without a call id")
     store = CallStore(services.db, services.settings)
-    analysis = store.analyze_call(ctx.call_id, services.analyzer, on_progress=ctx.progress)
+    overrides = {k: ctx.params[k] for k in ("rep_speaker", "num_speakers", "language") if ctx.params.get(k)}
+    analysis = store.analyze_call(ctx.call_id, services.analyzer, on_progress=ctx.progress, **overrides)
     result = {
         "utterances": len(analysis.utterances),
         "emotion_shifts": len(analysis.emotion_shifts),
     }
-    if ctx.params.get("report", True) and _report_available():
+    auto = services.settings.server.report_after_analysis and ctx.params.get("report", True)
+    if auto and _report_available():
         result["report_job_id"] = submit(services.db, "report", call_id=ctx.call_id)
     return result
 
@@ -241,16 +243,23 @@ def recover(db: "Database", *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> dict
     return counts
 
 
-def _claim(db: "Database", job_id: str | None = None) -> dict[str, Any] | None:
-    """Atomically move one queued job (the oldest, or ``job_id``) to running."""
+def _claim(db: "Database", job_id: str | None = None, *, lane: str | None = None) -> dict[str, Any] | None:
+    """Atomically move one queued job (the oldest, or ``job_id``) to running.
+
+    ``lane`` "analyze" takes only analyses, "other" everything else, None any job
+    (analyses first: a user is waiting for them)."""
     from sqlalchemy import case, select, update
 
     from coach.db.models import Job
 
     with db.session() as s:
-        # analyses first (a user is waiting for them), then reports, oldest first
         first = case((Job.kind == "analyze", 0), else_=1)
-        q = select(Job.id).where(Job.status == "queued").order_by(first, Job.created_at).limit(5)
+        q = select(Job.id).where(Job.status == "queued")
+        if lane == "analyze":
+            q = q.where(Job.kind == "analyze")
+        elif lane == "other":
+            q = q.where(Job.kind != "analyze")
+        q = q.order_by(first, Job.created_at).limit(5)
         if job_id is not None:
             q = select(Job.id).where(Job.id == job_id, Job.status == "queued")
         for candidate in list(s.scalars(q)):
@@ -318,7 +327,8 @@ def _mark_call_failed(services: "Services", job: dict[str, Any], error: str) -> 
 
 # ------------------------------------------------------------------- worker pool --
 class JobQueue:
-    """In-process worker pool over the durable ``jobs`` table."""
+    """In-process worker pool over the durable ``jobs`` table: ``workers`` threads for
+    analyses and one thread for the other kinds (reports)."""
 
     def __init__(
         self,
@@ -349,8 +359,10 @@ class JobQueue:
             return
         recover(self.db, max_attempts=self.max_attempts)
         self._stop.clear()
-        for i in range(self.workers):
-            t = threading.Thread(target=self._worker, name=f"salescoach-job-{i}", daemon=True)
+        # analyses get their own workers so an upload never waits behind a report (LLM)
+        lanes = [("analyze", f"salescoach-analyze-{i}") for i in range(self.workers)] + [("other", "salescoach-jobs")]
+        for lane, name in lanes:
+            t = threading.Thread(target=self._worker, args=(lane,), name=name, daemon=True)
             t.start()
             self._threads.append(t)
         log.info("job queue started with %d worker(s)", self.workers)
@@ -407,10 +419,10 @@ class JobQueue:
             time.sleep(poll)
 
     # -- worker
-    def _worker(self) -> None:
+    def _worker(self, lane: str | None = None) -> None:
         while not self._stop.is_set():
             try:
-                job = _claim(self.db)
+                job = _claim(self.db, lane=lane)
             except Exception:
                 log.exception("job queue: could not claim a job")
                 job = None

@@ -39,7 +39,7 @@ class SpeechSettings(BaseModel):
     vocabulary: list[str] = Field(default_factory=list)
     #: script of Chinese transcripts: "simplified", "traditional" or "" (as Whisper writes)
     chinese_script: str = "simplified"
-    #: transformers text-classification model dir for sentiment; empty = VADER (English)
+    #: transformers text-classification model dir for sentiment; empty = VADER + MiniLM head (English); "vader" = VADER alone
     sentiment_model: str = ""
     #: maximum number of speakers the mono clustering may return
     max_speakers: int = 6
@@ -103,6 +103,8 @@ class ServerSettings(BaseModel):
     max_upload_mb: int = 500
     #: number of background analysis workers (in-process)
     workers: int = 1
+    #: queue the post-call report (LLM) as soon as a call is analysed
+    report_after_analysis: bool = True
 
 
 class Settings(BaseSettings):

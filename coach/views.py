@@ -233,6 +233,38 @@ def get_job(services: "Services", principal: Principal, job_id: str) -> dict[str
     return job
 
 
+def reanalyze(
+    services: "Services",
+    jobs: "JobQueue",
+    principal: Principal,
+    call_id: str,
+    *,
+    rep_speaker: str | None = None,
+    num_speakers: int | None = None,
+) -> dict[str, Any]:
+    """Analyse a visible call again from its kept original, e.g. naming the rep's speaker
+    when role detection could not tell rep from customer. Returns the new job."""
+    from coach.jobs import latest_job_for_call
+
+    call = get_call(services, principal, call_id)
+    if call["status"] in ("pending", "analyzing"):
+        raise InputError(f"call {call_id} is being analysed already", detail="wait for its job to finish")
+    if num_speakers is not None and not 1 <= num_speakers <= services.settings.speech.max_speakers:
+        raise InputError(f"speakers must be between 1 and {services.settings.speech.max_speakers}")
+    params: dict[str, Any] = {}
+    if rep_speaker:
+        params["rep_speaker"] = rep_speaker.strip()
+    if num_speakers:
+        params["num_speakers"] = int(num_speakers)
+    from coach.calls import CallStore
+
+    CallStore(services.db, services.settings).set_status(call_id, "pending")
+    job_id = jobs.submit("analyze", call_id=call_id, params=params)
+    log.info("re-analysis of %s by %s with %s (previous job %s)", call_id, principal.username, params,
+             (latest_job_for_call(services.db, call_id) or {}).get("id"))
+    return jobs.get(job_id)
+
+
 def retry_job(services: "Services", jobs: "JobQueue", principal: Principal, job_id: str) -> dict[str, Any]:
     get_job(services, principal, job_id)
     return jobs.retry(job_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coach.errors import DependencyMissingError
+from coach.errors import ConfigurationError, DependencyMissingError
 
 _CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 #: paragraph, line, sentence (Latin and CJK punctuation), clause, word, character
@@ -31,7 +31,10 @@ class Chunk:
 class Chunker:
     def __init__(self, chunk_size: int = 800, chunk_overlap: int = 100) -> None:
         if chunk_size <= 0 or not 0 <= chunk_overlap < chunk_size:
-            raise ValueError("need chunk_size > 0 and 0 <= chunk_overlap < chunk_size")
+            raise ConfigurationError(
+                f"retrieval chunking needs chunk_size > 0 and 0 <= chunk_overlap < chunk_size, "
+                f"got {chunk_size} and {chunk_overlap}"
+            )
         try:
             from langchain_text_splitters import RecursiveCharacterTextSplitter
         except ImportError:  # pragma: no cover

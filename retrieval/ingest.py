@@ -172,7 +172,7 @@ class Ingester:
             self._owner[c.id] = key
         entry = FileEntry(sha, [c.id for c in cases], errors)
         self._pending.append((key, entry, cases, stale))
-        self._pending_chunks += sum(max(1, len(c.body) // max(1, self.kb.chunker.chunk_size)) for c in cases)
+        self._pending_chunks += sum(max(1, len(c.body) // max(1, self.kb.settings.chunk_size)) for c in cases)
 
     def _flush(self) -> None:
         if not self._pending:

@@ -54,7 +54,7 @@ class KnowledgeBase:
         self.store = ChromaStore(
             path=chroma_dir or data_dir / "chroma", url=settings.chroma_url, collection=settings.collection
         )
-        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        self._chunker: Chunker | None = None
         self.max_bytes = int(settings.max_file_mb * 1e6)
         self._lock = threading.RLock()
         self._index: ChunkIndex | None = None
@@ -69,6 +69,12 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: "Settings") -> "KnowledgeBase":
         return cls(settings.retrieval, data_dir=settings.data_dir, chroma_dir=settings.chroma_dir)
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:  # langchain import is not free: only when writing
+            self._chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
+        return self._chunker
 
     @property
     def manifest_path(self) -> Path:

@@ -1,16 +1,20 @@
 """Per-utterance text sentiment in [-1, 1] and a coarse emotion label.
 
-* English: VADER's ``compound`` score (lexicon shipped with vaderSentiment).
+* English (default): the mean of two scorers, each in [-1, 1]: VADER's ``compound``
+  (lexicon) and ``p(positive) - p(negative)`` of a small logistic-regression head on the
+  bundled all-MiniLM-L6-v2 sentence embedding (``speech/sentiment_embed.py``). If the
+  embedding model cannot be loaded, VADER alone, with a warning. ``sentiment_model =
+  "vader"`` asks for VADER alone.
 * With ``sentiment_model`` (a local transformers text-classification model directory):
   that model for every utterance; its class probabilities are mapped to a score
   (``sum(p(label) * value(label))``, value +1 positive, 0 neutral, -1 negative, stars
   1..5 -> -1..+1).
-* Chinese (or any non-English text) with VADER only: ``None``, not a guess, and one
+* Chinese (or any non-English text) without a configured model: ``None``, not a guess, and one
   warning.
 
 ``emotion`` is NOT a 7-class emotion classifier. It is, exactly:
-``positive`` (sentiment >= 0.05), ``negative`` (<= -0.05), ``neutral`` otherwise (VADER's
-own thresholds); when vocal arousal is known and >= 1.0 (z-score, i.e. one standard
+``positive`` (sentiment >= 0.1), ``negative`` (<= -0.1), ``neutral`` otherwise (the band
+that agreed best with MELD's labels on the benchmark's tuning half); when vocal arousal is known and >= 1.0 (z-score, i.e. one standard
 deviation above the speaker's own mean) positive becomes ``excited`` and negative
 becomes ``tense``. Without sentiment it is ``high-arousal`` / ``low-arousal`` (|z| >= 1)
 or None.
@@ -29,7 +33,9 @@ from speech.types import Utterance
 
 log = logging.getLogger(__name__)
 
-NEUTRAL_BAND = 0.05
+NEUTRAL_BAND = 0.1
+#: sentiment_model value that selects VADER alone for English
+VADER_ONLY = "vader"
 HIGH_AROUSAL_Z = 1.0
 #: an utterance counts as Chinese (not scorable by VADER) above this CJK share
 CJK_UTTERANCE_SHARE = 0.5
@@ -53,10 +59,10 @@ def emotion_label(sentiment: float | None, arousal: float | None) -> str | None:
     return "neutral"
 
 
-def polarity_label(score: float) -> str:
-    if score >= NEUTRAL_BAND:
+def polarity_label(score: float, band: float = NEUTRAL_BAND) -> str:
+    if score >= band:
         return "positive"
-    if score <= -NEUTRAL_BAND:
+    if score <= -band:
         return "negative"
     return "neutral"
 
@@ -143,6 +149,17 @@ def _load_model(model_dir: str) -> TransformersSentiment:
     return TransformersSentiment(model_dir)
 
 
+def _embedding_scores(texts: list[str]) -> list[float] | str:
+    """Embedding-head scores, or the reason they are unavailable."""
+    try:
+        from speech.sentiment_embed import EmbeddingSentiment  # noqa: PLC0415 - loads torch lazily
+
+        return EmbeddingSentiment().score(texts)
+    except (DependencyMissingError, ConfigurationError, OSError) as exc:
+        log.warning("embedding sentiment unavailable, using VADER alone: %s", exc)
+        return str(exc)
+
+
 def score_sentiment(
     utterances: list[Utterance],
     language: str | None,
@@ -152,22 +169,27 @@ def score_sentiment(
     warnings: list[str] = []
     if not utterances:
         return [], warnings
-    if sentiment_model:
+    if sentiment_model and sentiment_model != VADER_ONLY:
         model = _load_model(sentiment_model)
         return [round(s, 4) for s in model.score([u.text for u in utterances])], warnings
-    scores: list[float | None] = []
-    skipped = 0
     lang = (language or "").split("-")[0].lower()
-    for u in utterances:
-        if (lang and lang != "en") or cjk_share(u.text) > CJK_UTTERANCE_SHARE:
-            scores.append(None)
-            skipped += 1
+    english = [not ((lang and lang != "en") or cjk_share(u.text) > CJK_UTTERANCE_SHARE) for u in utterances]
+    texts = [u.text for u, en in zip(utterances, english) if en]
+    vader = [vader_score(t) for t in texts]
+    combined = vader
+    if texts and sentiment_model != VADER_ONLY:
+        emb = _embedding_scores(texts)
+        if isinstance(emb, str):
+            warnings.append(f"sentence-embedding sentiment unavailable ({emb}); English sentiment is VADER alone")
         else:
-            scores.append(round(vader_score(u.text), 4))
+            combined = [(v + e) / 2.0 for v, e in zip(vader, emb)]
+    it = iter(combined)
+    scores: list[float | None] = [round(next(it), 4) if en else None for en in english]
+    skipped = english.count(False)
     if skipped:
         what = f"language '{lang}'" if lang and lang != "en" else "non-English utterances"
         warnings.append(
-            f"sentiment not scored for {skipped} utterance(s): VADER covers English only and no "
+            f"sentiment not scored for {skipped} utterance(s): the bundled scorers cover English only and no "
             f"sentiment model is configured for {what} (set speech.sentiment_model)"
         )
     return scores, warnings

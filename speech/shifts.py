@@ -1,5 +1,21 @@
 """Emotional-shift detection against each speaker's own baseline.
 
+Two modes (``ShiftConfig.mode``):
+
+``label`` (default). The speaker's baseline is an exponentially weighted mean of their
+previous utterances' sentiment (``alpha`` = 1.0 by default: their previous scored
+utterance, which is how MELD defines a gold shift). An utterance is a shift when its
+coarse polarity label (positive / neutral / negative, band ``speech.sentiment.NEUTRAL_BAND``)
+differs from the baseline's label and the change is larger than ``margin``::
+
+    delta = sentiment - baseline
+    score = delta * (1 + arousal_weight * max(z_a, 0))          z_a as below
+    shift if label(sentiment) != label(baseline) and |score| > margin
+
+A label change says a shift happened; the margin drops changes that only graze the
+band edge; a simultaneous rise in arousal makes a change count more.
+
+``zscore`` (the first version, kept for comparison).
 For every speaker we keep an exponentially weighted running mean and variance of their
 previous utterances' sentiment (and, when the audio pipeline filled it, vocal arousal).
 An utterance is a shift when its sentiment departs from that baseline by more than
@@ -26,11 +42,18 @@ from speech.sentiment import polarity_label
 from speech.types import EmotionShift, Utterance
 
 
+MODES = ("label", "zscore")
+
+
 @dataclass(frozen=True)
 class ShiftConfig:
-    #: weight of the newest utterance in the running baseline (EWMA)
-    alpha: float = 0.5
-    #: departure needed, in units of the speaker's own standard deviation
+    mode: str = "label"
+    #: weight of the newest utterance in the running baseline (EWMA); None = 1.0 for
+    #: ``label`` (previous utterance), 0.5 for ``zscore``
+    alpha: float | None = None
+    #: ``label`` mode: minimum |sentiment change| (arousal-weighted) of a label change
+    margin: float = 0.0
+    #: ``zscore`` mode: departure needed, in units of the speaker's own standard deviation
     threshold: float = 0.5
     #: lower bound of the sentiment std (few utterances give no usable std)
     sigma_floor: float = 0.25
@@ -38,6 +61,18 @@ class ShiftConfig:
     arousal_sigma_floor: float = 0.5
     #: utterances a speaker needs before their baseline counts
     min_history: int = 1
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"ShiftConfig.mode must be one of {MODES}, not {self.mode!r}")
+        if self.alpha is not None and not 0.0 < self.alpha <= 1.0:
+            raise ValueError("ShiftConfig.alpha must be in (0, 1]")
+
+    @property
+    def weight(self) -> float:
+        if self.alpha is not None:
+            return self.alpha
+        return 1.0 if self.mode == "label" else 0.5
 
 
 @dataclass
@@ -70,12 +105,22 @@ class _Baseline:
 
 
 def shift_score(base: _Baseline, sentiment: float, arousal: float | None, cfg: ShiftConfig) -> tuple[float, float]:
-    """(signed combined score, arousal z) of one utterance against a baseline."""
-    z_v = (sentiment - base.mean) / max(math.sqrt(base.var), cfg.sigma_floor)
+    """(signed combined score, arousal z) of one utterance against a baseline: the
+    sentiment change (``label``) or its z-score (``zscore``), arousal-weighted."""
+    if cfg.mode == "label":
+        z_v = sentiment - base.mean
+    else:
+        z_v = (sentiment - base.mean) / max(math.sqrt(base.var), cfg.sigma_floor)
     z_a = 0.0
     if arousal is not None and base.n_a >= cfg.min_history:
         z_a = (arousal - base.mean_a) / max(math.sqrt(base.var_a), cfg.arousal_sigma_floor)
     return z_v * (1.0 + cfg.arousal_weight * max(z_a, 0.0)), z_a
+
+
+def is_shift(base: _Baseline, sentiment: float, score: float, cfg: ShiftConfig) -> bool:
+    if cfg.mode == "label":
+        return polarity_label(sentiment) != polarity_label(base.mean) and abs(score) > cfg.margin
+    return abs(score) > cfg.threshold
 
 
 def detect_shifts(utterances: list[Utterance], config: ShiftConfig | None = None) -> list[EmotionShift]:
@@ -91,9 +136,9 @@ def detect_shifts(utterances: list[Utterance], config: ShiftConfig | None = None
         base = baselines.setdefault(u.speaker, _Baseline())
         if base.n >= cfg.min_history:
             score, z_a = shift_score(base, u.sentiment, u.arousal, cfg)
-            if abs(score) > cfg.threshold:
+            if is_shift(base, u.sentiment, score, cfg):
                 shifts.append(_make_shift(ordered, idx, base, score, z_a))
-        base.update(u.sentiment, u.arousal, cfg.alpha)
+        base.update(u.sentiment, u.arousal, cfg.weight)
     return shifts
 
 
@@ -114,7 +159,8 @@ def _make_shift(ordered: list[Utterance], idx: int, base: _Baseline, score: floa
     who = u.role if u.role != "unknown" else f"speaker {u.speaker}"
     verb = "fell" if direction == "negative" else "rose"
     evidence = (
-        f"{who} sentiment {verb} from {base.mean:+.2f} (their baseline) to {u.sentiment:+.2f} "
+        f"{who} sentiment {verb} from {polarity_label(base.mean)} {base.mean:+.2f} (their baseline) to "
+        f"{polarity_label(u.sentiment)} {u.sentiment:+.2f} "
         f"at {fmt_ts(u.start)}"
     )
     if z_a > 0.5:

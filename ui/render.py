@@ -120,49 +120,78 @@ def moments_rows(analysis: dict[str, Any]) -> list[list[Any]]:
 
 
 def _evidence(ev: Any) -> str:
+    """Evidence as 'u4 00:22, u8 00:52' (utterance ids and clock times) or case ids."""
     if ev is None:
         return ""
     if isinstance(ev, (list, tuple)):
-        return ", ".join(_evidence(e) for e in ev)
+        return ", ".join(x for x in (_evidence(e) for e in ev) if x)
     if isinstance(ev, dict):
-        parts = [str(ev.get(k)) for k in ("utterance_id", "time", "case_id", "text") if ev.get(k) not in (None, "")]
-        return " ".join(parts)
+        when = ev.get("clock") or (mmss(ev["time"]) if isinstance(ev.get("time"), (int, float)) else ev.get("time"))
+        parts = [str(x) for x in (ev.get("utterance_id"), when, ev.get("case_id") or ev.get("id")) if x not in (None, "")]
+        return " ".join(parts) or str(ev.get("text", ""))
     return str(ev)
 
 
+def _case_ref(case: Any) -> str:
+    if isinstance(case, dict):
+        line = f"`{esc(case.get('id', ''))}` {esc(case.get('title', ''))}"
+        if case.get("what_worked"):
+            line += f" - what worked: {esc(case['what_worked'])}"
+        return line
+    return f"`{esc(case)}`"
+
+
 def report_md(report: dict[str, Any] | None) -> str:
-    """The post-call report (contract: summary, strengths, improvements, scores, next_practice)."""
+    """The post-call report (summary, strengths, improvements, scores, benchmarks,
+    next_practice); every item keeps its evidence (utterance ids and times, case ids)."""
     if not report:
         return "_No report yet._"
-    out = [f"### Summary\n{report.get('summary', '')}"]
+    blocks = [f"### Summary\n{esc(report.get('summary', ''))}"]
     strengths = report.get("strengths") or []
     if strengths:
-        out.append("### Strengths")
-        out += [f"- {s.get('text', s) if isinstance(s, dict) else s} _(evidence: {esc(_evidence(s.get('evidence') if isinstance(s, dict) else None))})_" for s in strengths]
+        lines = ["### Strengths"]
+        for st in strengths:
+            st = st if isinstance(st, dict) else {"text": st}
+            ev = _evidence(st.get("evidence"))
+            lines.append(f"- {esc(st.get('text', ''))}" + (f" _(evidence: {esc(ev)})_" if ev else ""))
+        blocks.append("\n".join(lines))
     improvements = report.get("improvements") or []
     if improvements:
-        out.append("### To improve")
+        lines = ["### To improve"]
         for imp in improvements:
-            if not isinstance(imp, dict):
-                out.append(f"- {imp}")
-                continue
-            line = f"- **{imp.get('text', '')}** _(evidence: {esc(_evidence(imp.get('evidence')))})_"
+            imp = imp if isinstance(imp, dict) else {"text": imp}
+            ev = _evidence(imp.get("evidence"))
+            lines.append(f"- **{esc(imp.get('text', ''))}**" + (f" _(evidence: {esc(ev)})_" if ev else ""))
             if imp.get("suggestion"):
-                line += f"\n  - Try: {imp['suggestion']}"
+                lines.append(f"  - Try: {esc(imp['suggestion'])}")
             if imp.get("example_case"):
-                line += f"\n  - Won example: `{_evidence(imp['example_case'])}`"
-            out.append(line)
+                lines.append(f"  - Won example: {_case_ref(imp['example_case'])}")
+        blocks.append("\n".join(lines))
     scores = report.get("scores") or {}
     if scores:
-        out.append("### Scores\n| criterion | score |\n|---|---|")
-        if isinstance(scores, dict):
-            out += [f"| {k} | {v} |" for k, v in scores.items()]
-        else:
-            out += [f"| {s.get('name', '')} | {s.get('score', '')} |" for s in scores if isinstance(s, dict)]
+        items = scores.items() if isinstance(scores, dict) else [(x.get("name"), x.get("score")) for x in scores]
+        blocks.append("### Scores\n| area | score |\n|---|---|\n" + "\n".join(f"| {esc(k)} | {esc(v)} |" for k, v in items))
+    bench = report.get("benchmarks") or []
+    if bench:
+        rows = []
+        for b in bench:
+            v = b.get("value")
+            band = f"{b.get('low')}-{b.get('high')}"
+            rows.append(f"| {esc(b.get('metric'))} | {'-' if v is None else esc(v)} | {esc(band)} | {esc(b.get('verdict'))} | {esc(b.get('source'))} |")
+        blocks.append("### Against benchmarks\n| metric | value | band | verdict | source |\n|---|---|---|---|---|\n" + "\n".join(rows))
     nxt = report.get("next_practice")
     if nxt:
-        out.append(f"### Next practice\n{nxt if not isinstance(nxt, (dict, list)) else _evidence(nxt)}")
-    return "\n\n".join(out)
+        if isinstance(nxt, dict):
+            who = f"{esc(nxt.get('name', ''))} ({esc(nxt.get('role', ''))}, persona `{esc(nxt.get('persona_id', ''))}`)"
+            blocks.append(f"### Next practice\nRole-play with {who}: {esc(nxt.get('reason', ''))}")
+        else:
+            blocks.append(f"### Next practice\n{esc(nxt)}")
+    warnings = report.get("warnings") or []
+    if warnings:
+        blocks.append("**Notes**\n" + "\n".join(f"- {esc(w)}" for w in warnings))
+    if report.get("model"):
+        blocks.append(f"<sub>summary phrased by {esc(report['model'])}{'' if report.get('llm_ok', True) else ' (LLM failed: grounded text shown)'}</sub>")
+    return "\n\n".join(blocks)
 
 
 def script_md(script: dict[str, Any]) -> str:
@@ -175,8 +204,17 @@ def script_md(script: dict[str, Any]) -> str:
             out.append("_Sources: " + ", ".join(f"`{c}`" for c in cites) + "_")
     if script.get("citations"):
         out.append("---\n**Cases cited:** " + ", ".join(f"`{c if not isinstance(c, dict) else c.get('id')}`" for c in script["citations"]))
+    val = script.get("validation") or {}
+    if val:
+        out.append(
+            f"_Checked: {val.get('kept', '-')} of {val.get('claims', '-')} claims kept with their evidence, "
+            f"{val.get('dropped', 0)} dropped._"
+        )
+    if script.get("warnings"):
+        out.append("**Notes**\n" + "\n".join(f"- {esc(w)}" for w in script["warnings"]))
     if script.get("model"):
-        out.append(f"<sub>written with {esc(script['model'])}</sub>")
+        llm_note = "" if script.get("llm_ok", True) else " (LLM failed: the grounded plan is shown)"
+        out.append(f"<sub>written with {esc(script['model'])}{llm_note}</sub>")
     return "\n\n".join(out) or "_The script is empty._"
 
 

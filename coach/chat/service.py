@@ -106,9 +106,11 @@ class ChatService:
             yield tail
         answer.text = (cleaned.strip() + tail).strip()
         answer.dropped_citations = dropped
-        answer.citations = [Citation(**{k: c.get(k) or ("" if k != "relevance" else None)
-                                        for k in ("id", "title", "outcome", "industry", "relevance")})
-                            for c in sorted(cases, key=lambda c: (c["id"] not in valid, valid.index(c["id"]) if c["id"] in valid else 0))]
+        # cases the model cited first (in citation order), then the other retrieved ones
+        ordered = sorted(cases, key=lambda c: valid.index(c["id"]) if c["id"] in valid else len(valid))
+        answer.citations = [Citation(id=c["id"], title=c.get("title") or "", outcome=c.get("outcome") or "",
+                                     industry=c.get("industry") or "", relevance=c.get("relevance"))
+                            for c in ordered]
         answer.accounts = list(tools.evidence.accounts)
         answer.tools_used = list(tools.evidence.tool_log)
         answer.elapsed_s = round(time.perf_counter() - t0, 3)

@@ -1,7 +1,7 @@
 """End to end in a real browser: `salescoach serve` on a free loopback port, Debian's
 Chromium driven by Playwright. rep1 logs in, uploads a real 30 s two-speaker clip, waits
-for the analysis and sees the transcript with its emotion-shift markers; a manager sees
-the Team tab, a rep does not. Screenshots go to test-artifacts/e2e/.
+for the analysis and sees the transcript with its emotion-shift markers, the timeline and
+the report with its evidence; a manager sees the Team tab, a rep does not. Screenshots go to test-artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -148,6 +148,18 @@ def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, s
     page.get_by_role("tab", name="Emotion timeline").click()
     page.locator("#sc-timeline img, #sc-timeline svg, #sc-timeline canvas").first.wait_for(timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "03-timeline.png"), full_page=True)
+    page.get_by_role("tab", name="Report").click()
+    page.get_by_role("button", name="Write report").click()
+    page.locator("#sc-report").get_by_text("Summary").first.wait_for(timeout=180000)
+    shown = page.locator("#sc-report").inner_text()
+    report = _api(server, f"/api/v1/calls/{call_id}/report", token)
+    assert report["status"] == "ready"
+    items = (report["report"].get("strengths") or []) + (report["report"].get("improvements") or [])
+    for item in items:
+        assert item["text"][:30] in shown
+    if any(i.get("evidence") for i in items):
+        assert "evidence:" in shown
+    page.screenshot(path=str(ARTIFACTS / "04-report.png"), full_page=True)
     (ARTIFACTS / "timing.json").write_text(json.dumps({"upload_to_analysis_s": round(elapsed, 2)}))
     page.close()
 
@@ -156,5 +168,5 @@ def test_manager_sees_team_tab(server, browser):
     page = _login(browser, server, "manager1")
     page.get_by_role("tab", name="Team").click()
     page.get_by_text("Per rep (means over analysed calls)").wait_for(timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "04-team.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "05-team.png"), full_page=True)
     page.close()

@@ -59,6 +59,9 @@ def make_env(services, *, start_jobs: bool = False) -> tuple[Any, dict[str, Any]
     from coach.users import create_user
     from ui.app import build_app
 
+    # reports are requested explicitly in the report tests (they load the embedding model)
+    services.settings.server.report_after_analysis = False
+
     people = {
         "rep1": create_user(services.db, "rep1", "rep1-demo", role="rep", team="A"),
         "rep2": create_user(services.db, "rep2", "rep2-demo", role="rep", team="A"),

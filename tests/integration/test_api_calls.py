@@ -293,3 +293,20 @@ def test_real_audio_clip_end_to_end(api, shared_data):
     text = " ".join(u["text"] for u in doc["utterances"]).lower()
     assert "ask not what your country can do for you" in text
     assert call["kind"] == "audio" and call["duration_s"] == pytest.approx(doc["audio"]["duration_s"])
+
+
+def test_reanalyze_with_named_rep_speaker(api):
+    call_id = api.analysed_call("rep1")
+    before = api.client.get(f"/api/v1/calls/{call_id}", headers=api.h("rep1")).json()["analysis"]
+    assert before["utterances"][0]["role"] == "rep"
+    assert api.client.post(f"/api/v1/calls/{call_id}/reanalyze", headers=api.h("rep2"), json={}).status_code == 404
+    r = api.client.post(f"/api/v1/calls/{call_id}/reanalyze", headers=api.h("rep1"), json={"rep_speaker": "Customer"})
+    assert r.status_code == 202
+    again = api.client.post(f"/api/v1/calls/{call_id}/reanalyze", headers=api.h("rep1"), json={})
+    assert again.status_code == 422 and "being analysed" in again.json()["detail"]
+    api.jobs.run_pending()
+    assert api.client.get(f"/api/v1/jobs/{r.json()['job_id']}", headers=api.h("rep1")).json()["status"] == "done"
+    after = api.client.get(f"/api/v1/calls/{call_id}", headers=api.h("rep1")).json()["analysis"]
+    assert after["utterances"][0]["role"] == "customer" and after["utterances"][1]["role"] == "rep"
+    r = api.client.post(f"/api/v1/calls/{call_id}/reanalyze", headers=api.h("rep1"), json={"speakers": 99})
+    assert r.status_code == 422

@@ -29,6 +29,7 @@ def svc(tmp_path_factory):
     for cid in CASES:
         shutil.copy(REPO_ROOT / "knowledge" / "cases" / f"{cid}.md", src / f"{cid}.md")
     settings = Settings.for_tests(root / "data")
+    settings.llm.max_new_tokens = 32
     svc = Services(settings, llm=LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=32, timeout_s=60))
     svc.kb.ingest([src])
     return svc

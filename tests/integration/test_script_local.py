@@ -39,6 +39,7 @@ def svc(tmp_path_factory):
         shutil.copy(REPO_ROOT / "knowledge" / "cases" / f"{cid}.md", src / f"{cid}.md")
     settings = Settings.for_tests(root / "data")
     settings.llm.timeout_s = 60
+    settings.llm.max_new_tokens = 24  # per section: enough to exercise streaming and validation
     svc = Services(settings, llm=LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24))
     rep = svc.kb.ingest([src])
     assert not getattr(rep, "errors", None)

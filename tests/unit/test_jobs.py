@@ -74,11 +74,11 @@ def test_workers_process_several_jobs_without_blocking_submit(services):
         seen.append(ctx.job_id)
         return {}
 
-    q = jobmod.JobQueue(services, workers=2, handlers={"slow": slow}, poll_interval=0.05)
+    q = jobmod.JobQueue(services, workers=2, handlers={"analyze": slow}, poll_interval=0.05)
     q.start()
     try:
         t0 = time.perf_counter()
-        ids = [q.submit("slow") for _ in range(4)]
+        ids = [q.submit("analyze") for _ in range(4)]
         assert time.perf_counter() - t0 < 2.0  # submitting never waits for the work
         deadline = time.time() + 5
         while sum(q.get(i)["status"] == "running" for i in ids) < 2 and time.time() < deadline:
@@ -91,6 +91,30 @@ def test_workers_process_several_jobs_without_blocking_submit(services):
         assert sorted(seen) == sorted(ids)
     finally:
         gate.set()
+        q.stop()
+
+
+def test_reports_never_block_analyses(services):
+    """A long report job runs in its own lane; an upload's analysis starts at once."""
+    report_started, release = threading.Event(), threading.Event()
+
+    def report(services, ctx):
+        report_started.set()
+        release.wait(10)
+        return {}
+
+    q = jobmod.JobQueue(services, workers=1, handlers={"report": report, "analyze": _ok}, poll_interval=0.05)
+    q.start()
+    try:
+        rid = q.submit("report")
+        assert report_started.wait(5)
+        aid = q.submit("analyze")
+        assert q.wait(aid, timeout=5)["status"] == "done"
+        assert q.get(rid)["status"] == "running"
+        release.set()
+        assert q.wait(rid, timeout=5)["status"] == "done"
+    finally:
+        release.set()
         q.stop()
 
 

@@ -56,7 +56,6 @@ def test_script_for_a_demo_account_is_grounded_and_cited(settings) -> None:
     assert value["citations"] and all(c.startswith("med-") for c in value["citations"]), "same-industry won cases"
     assert all(kb.get_case(c).outcome == "won" for c in value["citations"])
     assert "price" in s["objections"] and "competitor" in s["objections"]
-    assert "Norvale" not in s["sections"][0]["content"] or True
     # the invented case id and the invented number were dropped and counted
     v = s["validation"]
     assert v["reasons"].get("unknown_case", 0) >= 1 and v["reasons"].get("number_not_in_case", 0) >= 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from speech.shifts import ShiftConfig, detect_shifts
 from speech.types import Utterance
 
@@ -33,10 +35,10 @@ def test_negative_shift_after_price_names_rep_as_cause():
     s = cust[0]
     assert s.utterance_id == "u6" and s.direction == "negative"
     assert s.cause_utterance_id == "u5"
-    assert s.from_.startswith("positive (+0.4") and s.to == "negative (-0.62)"
-    assert "fell" in s.evidence and '"Our price is fixed at 40k per year."' in s.evidence
+    assert s.from_ == "positive (+0.45)" and s.to == "negative (-0.62)"  # baseline = their previous utterance
+    assert "fell from positive +0.45 (their baseline) to negative -0.62" in s.evidence and '"Our price is fixed at 40k per year."' in s.evidence
     assert "(u5, 02:20)" in s.evidence and "02:24" in s.evidence
-    assert s.magnitude > 2
+    assert s.magnitude == pytest.approx(1.07)
     assert s.model_dump(by_alias=True)["from"] == s.from_
 
 
@@ -62,8 +64,50 @@ def test_none_sentiment_is_skipped():
     assert detect_shifts(conv(rows)) == []
 
 
+def test_zscore_mode_still_available():
+    shifts = detect_shifts(conv(CALL), ShiftConfig(mode="zscore"))
+    cust = [s for s in shifts if s.role == "customer"]
+    assert [s.utterance_id for s in cust] == ["u6"] and cust[0].magnitude > 2
+
+
+def test_label_mode_needs_a_label_change():
+    # a big move inside "positive" is no shift; a small move across the band edge is one
+    rows = [("S2", "customer", "a", 0.15), ("S2", "customer", "b", 0.95), ("S2", "customer", "c", 0.05)]
+    shifts = detect_shifts(conv(rows))
+    assert [(s.utterance_id, s.direction, s.from_, s.to) for s in shifts] == [
+        ("u3", "negative", "positive (+0.95)", "neutral (+0.05)")]
+
+
+def test_margin_drops_small_label_changes():
+    rows = [("S2", "customer", "a", 0.12), ("S2", "customer", "b", 0.08), ("S2", "customer", "c", -0.6)]
+    assert [s.utterance_id for s in detect_shifts(conv(rows))] == ["u2", "u3"]
+    assert [s.utterance_id for s in detect_shifts(conv(rows), ShiftConfig(margin=0.2))] == ["u3"]
+
+
+def test_alpha_smooths_the_label_baseline():
+    rows = [("S2", "customer", "a", 0.6), ("S2", "customer", "b", 0.0), ("S2", "customer", "c", 0.0)]
+    assert [s.utterance_id for s in detect_shifts(conv(rows))] == ["u2"]
+    # with alpha 0.3 the baseline is still positive (0.42) at u3: the speaker has not come back
+    assert [s.utterance_id for s in detect_shifts(conv(rows), ShiftConfig(alpha=0.3))] == ["u2", "u3"]
+
+
+@pytest.mark.parametrize("kwargs", [{"mode": "vibes"}, {"alpha": 0.0}, {"alpha": 1.5}])
+def test_bad_config_is_rejected(kwargs):
+    with pytest.raises(ValueError):
+        ShiftConfig(**kwargs)
+
+
+def test_label_mode_arousal_rise_amplifies_a_small_change():
+    cfg = ShiftConfig(margin=0.3)
+    calm = [("S2", "customer", "a", 0.1, 0.0), ("S2", "customer", "b", 0.1, 0.1), ("S2", "customer", "c", -0.1, 0.0)]
+    loud = calm[:2] + [("S2", "customer", "c", -0.1, 2.5)]
+    assert detect_shifts(conv(calm), cfg) == []
+    shifts = detect_shifts(conv(loud), cfg)
+    assert len(shifts) == 1 and shifts[0].direction == "negative" and "arousal" in shifts[0].evidence
+
+
 def test_arousal_rise_amplifies_a_small_valence_change():
-    cfg = ShiftConfig(threshold=1.0)
+    cfg = ShiftConfig(mode="zscore", threshold=1.0)
     calm = [("S2", "customer", "a", 0.1, 0.0), ("S2", "customer", "b", 0.1, 0.1), ("S2", "customer", "c", -0.1, 0.0)]
     loud = calm[:2] + [("S2", "customer", "c", -0.1, 2.5)]
     assert detect_shifts(conv(calm), cfg) == []

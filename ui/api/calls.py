@@ -14,6 +14,11 @@ from ui.api.deps import current_user, get_jobs, get_services
 router = APIRouter(tags=["calls"])
 
 
+class ReanalyzeIn(BaseModel):
+    rep_speaker: str | None = Field(None, max_length=32, description="speaker id (e.g. S1) or transcript name of the rep")
+    speakers: int | None = Field(None, ge=1, le=20, description="number of speakers to find")
+
+
 class CommentIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
 
@@ -96,6 +101,20 @@ def get_report(
 
     out = views.get_report(services, jobs, principal, call_id)
     return JSONResponse(out, status_code=200 if out["status"] in ("ready", "failed") else 202)
+
+
+@router.post("/calls/{call_id}/reanalyze", status_code=202, summary="Analyse again from the kept original (e.g. naming the rep)")
+def reanalyze(
+    call_id: str,
+    body: ReanalyzeIn,
+    principal: Principal = Depends(current_user),
+    services: Any = Depends(get_services),
+    jobs: Any = Depends(get_jobs),
+) -> dict[str, Any]:
+    from coach import views
+
+    job = views.reanalyze(services, jobs, principal, call_id, rep_speaker=body.rep_speaker, num_speakers=body.speakers)
+    return {"call_id": call_id, "job_id": job["id"], "status_url": f"/api/v1/jobs/{job['id']}"}
 
 
 @router.get("/calls/{call_id}/comments", summary="Review comments on the call's report")

@@ -78,7 +78,10 @@ def call_view(services: "Services", principal: Any, call_id: str, *, with_audio:
             log.warning("no playable audio for %s: %s", call_id, exc)
     if not doc:
         empty = "<p>No analysis yet.</p>"
-        return (call_id, head, audio, empty, None, [], "", [], "_No report yet._", _comments_md(services, principal, call_id))
+        return (
+            call_id, head, audio, empty, None, [], "", [], "_No report yet._",
+            _comments_md(services, principal, call_id), gr.Dropdown(choices=[], value=None),
+        )
     if doc.get("audio"):
         a = doc["audio"]
         head += f" - {a.get('duration_s', 0):.1f} s, {a.get('channels')} ch"
@@ -96,6 +99,10 @@ def call_view(services: "Services", principal: Any, call_id: str, *, with_audio:
         render.moments_rows(doc),
         render.report_md(report["document"]) if report else "_No report yet - press **Write report**._",
         _comments_md(services, principal, call_id),
+        gr.Dropdown(
+            choices=[(f"{sp['id']} ({sp.get('role', 'unknown')}, {sp.get('talk_s', 0):.0f} s)", sp["id"]) for sp in doc.get("speakers") or []],
+            value=next((sp["id"] for sp in doc.get("speakers") or [] if sp.get("role") == "rep"), None),
+        ),
     )
 
 
@@ -138,7 +145,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
                 interactive=False,
                 elem_id="sc-calls-table",
                 max_height=360,
-                column_widths=["110px", "30%", "70px", "15%", "80px", "80px", "75px", "75px", "55px", "130px"],
+                column_widths=["110px", "230px", "65px", "160px", "85px", "80px", "75px", "80px", "50px", "130px"],
             )
             with gr.Row():
                 open_id = gr.Textbox(label="Call id", max_lines=1, scale=3)
@@ -164,7 +171,13 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
             comments = gr.Markdown()
             comment = gr.Textbox(label="Add a review comment", lines=2)
             comment_btn = gr.Button("Post comment", size="sm")
-    view_outputs = [current, header, audio, transcript, timeline, metrics, flags, moments, report, comments]
+        with gr.Tab("Re-analyse"):
+            gr.Markdown("If rep and customer were mixed up, name the rep's speaker and analyse again (the original is kept).")
+            with gr.Row():
+                rep_speaker = gr.Dropdown(label="The rep is", choices=[], value=None)
+                n_speakers = gr.Number(label="Speakers (optional)", value=None, precision=0, minimum=1)
+                reanalyze_btn = gr.Button("Re-analyse", size="sm")
+    view_outputs = [current, header, audio, transcript, timeline, metrics, flags, moments, report, comments, rep_speaker]
 
     @ui_errors
     def refresh_list(status: str, user: str, query: str, request: gr.Request) -> Any:
@@ -231,6 +244,21 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
         return (row[0], *call_view(services, p, str(row[0])))
 
     @ui_errors
+    def do_reanalyze(
+        call_id: str | None, speaker: str | None, n: float | None, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> Any:
+        p = principal_of(services, request)
+        if not call_id:
+            raise gr.Error("Open a call first.")
+        job = views.reanalyze(services, jobs, p, call_id, rep_speaker=speaker, num_speakers=int(n) if n else None)
+        t0 = time.monotonic()
+        while job["status"] not in ("done", "failed") and time.monotonic() - t0 < WAIT_LIMIT_S:
+            time.sleep(0.5)
+            job = views.get_job(services, p, job["id"])
+            progress(float(job.get("progress") or 0.0), desc=f"{job['status']}: {job.get('stage') or 'waiting'}")
+        return call_view(services, p, call_id)
+
+    @ui_errors
     def retry(call_id: str, request: gr.Request) -> Any:
         from coach.jobs import latest_job_for_call
 
@@ -289,3 +317,4 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
     retry_btn.click(retry, open_id, calls_table)
     report_btn.click(write_report, current, report, concurrency_limit=2)
     comment_btn.click(post_comment, [current, comment], [comment, comments])
+    reanalyze_btn.click(do_reanalyze, [current, rep_speaker, n_speakers], view_outputs, concurrency_limit=None)
