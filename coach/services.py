@@ -65,4 +65,4 @@ class Services:
     def llm(self) -> Any:
         from coach.llm.registry import build_chat_model
 
-        return build_chat_model(self.settings.llm)
+        return build_chat_model(self.settings.llm, cache_dir=self.settings.models_cache_dir)
