@@ -8,6 +8,7 @@ the transcript below the plot.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 SHIFT_COLORS = {"negative": "#c0392b", "positive": "#1e8449"}
@@ -63,6 +64,15 @@ def emotion_timeline(analysis: dict[str, Any]) -> Any:
     else:
         ax.text(0.5, 0.5, "no scored utterances", ha="center", va="center", transform=ax.transAxes)
     return fig
+
+
+def timeline_png(analysis: dict[str, Any], path: Path) -> Path:
+    """Render :func:`emotion_timeline` once to a PNG (cached by the caller per analysis)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    emotion_timeline(analysis).savefig(tmp, format="png")
+    tmp.replace(path)
+    return path
 
 
 def trend_figure(trends: list[dict[str, Any]], metric: str) -> Any:

@@ -5,6 +5,7 @@ metrics against benchmarks, moments, the report and its review comments)."""
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 import uuid
@@ -44,12 +45,15 @@ def list_rows(services: "Services", principal: Any, status: str, user: str, quer
     return table(rows, LIST_COLUMNS)
 
 
-def _playable_copy(services: "Services", path: Path) -> str:
-    """Copy the original into Gradio's cache dir (the uploads store itself is never served)."""
-    cache = services.settings.data_dir / "gradio" / "calls" / uuid.uuid4().hex
-    cache.mkdir(parents=True, exist_ok=True)
-    dest = cache / path.name
-    shutil.copyfile(path, dest)
+def _playable_copy(services: "Services", call_id: str, path: Path) -> str:
+    """A copy of the original in Gradio's temp dir (the uploads store itself is never
+    served), made once per call and remade after Gradio's cache clean-up."""
+    dest = services.settings.data_dir / "gradio" / "calls" / call_id / path.name
+    if not dest.exists() or dest.stat().st_size != path.stat().st_size:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{uuid.uuid4().hex}.part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(dest)
     return str(dest)
 
 
@@ -73,7 +77,7 @@ def call_view(services: "Services", principal: Any, call_id: str, *, with_audio:
     audio = gr.Audio(value=None, visible=False)
     if with_audio and detail["kind"] == "audio":
         try:
-            audio = gr.Audio(value=_playable_copy(services, views.call_file(services, principal, call_id)), visible=True)
+            audio = gr.Audio(value=_playable_copy(services, call_id, views.call_file(services, principal, call_id)), visible=True)
         except Exception as exc:  # a missing original must not hide the analysis
             log.warning("no playable audio for %s: %s", call_id, exc)
     if not doc:
@@ -88,12 +92,16 @@ def call_view(services: "Services", principal: Any, call_id: str, *, with_audio:
     if doc.get("language"):
         head += f" - language {doc['language']}"
     report = views._stored_report(services, call_id)
+    stamp = re.sub(r"[^0-9A-Za-z]", "", detail.get("analyzed_at") or "")
+    png = services.settings.data_dir / "gradio" / "plots" / f"{call_id}-{stamp}.png"
+    if not png.exists():
+        plots.timeline_png(doc, png)
     return (
         call_id,
         head,
         audio,
         render.transcript_html(doc),
-        plots.emotion_timeline(doc),
+        str(png),
         render.metrics_rows(doc),
         render.flags_md(doc),
         render.moments_rows(doc),
@@ -159,7 +167,10 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
         with gr.Tab("Transcript"):
             transcript = gr.HTML(elem_id="sc-transcript")
         with gr.Tab("Emotion timeline"):
-            timeline = gr.Plot(label="Sentiment per speaker, shifts marked", elem_id="sc-timeline")
+            timeline = gr.Image(
+                label="Sentiment per speaker, shifts marked", type="filepath", interactive=False, elem_id="sc-timeline",
+                buttons=["download"],
+            )
         with gr.Tab("Metrics"):
             flags = gr.Markdown()
             metrics = gr.Dataframe(headers=["metric", "value", "benchmark"], interactive=False)
