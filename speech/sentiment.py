@@ -189,7 +189,8 @@ def score_sentiment(
     if skipped:
         what = f"language '{lang}'" if lang and lang != "en" else "non-English utterances"
         warnings.append(
-            f"sentiment not scored for {skipped} utterance(s): the bundled scorers cover English only and no "
+            f"sentiment not scored for {skipped} utterance(s): VADER covers English only (so does the bundled "
+            f"MiniLM head) and no "
             f"sentiment model is configured for {what} (set speech.sentiment_model)"
         )
     return scores, warnings
