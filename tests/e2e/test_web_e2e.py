@@ -164,9 +164,27 @@ def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, s
     page.close()
 
 
+def test_rep_plays_a_roleplay_and_gets_a_scorecard(server, browser):
+    page = _login(browser, server, "rep1")
+    page.get_by_role("tab", name="Role-play").click()
+    page.get_by_role("button", name="Start").click()
+    chat = page.locator("#sc-roleplay-chat")
+    chat.locator(".message").first.wait_for(timeout=60000)
+    box = page.get_by_placeholder("What do you say?")
+    box.fill("Thanks for your time. What is your biggest challenge this quarter?")
+    page.keyboard.press("Enter")
+    chat.get_by_text("What is your biggest challenge").wait_for(timeout=60000)
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Finish and score").click()
+    page.locator("#sc-scorecard").get_by_text("Score:").wait_for(timeout=60000)
+    assert "evidence:" in page.locator("#sc-scorecard").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "05-roleplay.png"), full_page=True)
+    page.close()
+
+
 def test_manager_sees_team_tab(server, browser):
     page = _login(browser, server, "manager1")
     page.get_by_role("tab", name="Team").click()
     page.get_by_text("Per rep (means over analysed calls)").wait_for(timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "05-team.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "06-team.png"), full_page=True)
     page.close()

@@ -129,3 +129,30 @@ def test_upload_through_the_ui_waits_for_the_analysis(ui, services, tmp_path):
     filedata = {"path": bad.json()[0], "orig_name": "fake.wav", "meta": {"_type": "gradio.FileData"}}
     ev, err = client.call("upload_call", filedata, None, "")
     assert ev == "error" and "named like audio but its content is text" in err["error"]
+
+
+@pytest.mark.slow
+def test_previsit_script_page_shows_cited_cases(ui, services):
+    """The Pre-visit page writes a grounded script; every case id shown is a real case."""
+    from pathlib import Path
+
+    from coach.accounts import import_directory
+
+    repo = Path(__file__).resolve().parents[2]
+    import_directory(services.db, repo / "knowledge" / "demo")
+    cases = sorted((repo / "knowledge" / "cases").glob("med-*.md"))[:4]
+    services.kb.ingest(cases)
+    client, _, _ = ui
+    client.login("rep1")
+    ev, out = client.call("previsit_script", "Westlake Riverside Hospital", "", "agree a trial")
+    assert ev == "complete", out
+    md = out[0]
+    assert "### Opening" in md and "_Sources:" in md
+    import re
+
+    shown = set(re.findall(r"`([a-z0-9][a-z0-9-]+-20\d\d)`", md))
+    assert shown and shown <= {c.stem for c in cases}
+    assert out[1]["value"]["path"].endswith(".md")
+    ev, err = client.call("previsit_script", None, "", "")
+    assert ev == "error" and "give an account or notes" in err["error"]
+

@@ -137,7 +137,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
                 type="filepath",
                 elem_id="sc-upload",
             )
-            account = gr.Dropdown(label="Account (optional)", choices=[], value=None, allow_custom_value=False)
+            account = gr.Dropdown(label="Account (optional)", choices=[], value=None, allow_custom_value=True)
             title = gr.Textbox(label="Title (optional)", max_lines=1)
             upload_btn = gr.Button("Upload and analyse", variant="primary", elem_id="sc-upload-btn")
             upload_status = gr.Markdown(elem_id="sc-upload-status")
@@ -185,7 +185,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
         with gr.Tab("Re-analyse"):
             gr.Markdown("If rep and customer were mixed up, name the rep's speaker and analyse again (the original is kept).")
             with gr.Row():
-                rep_speaker = gr.Dropdown(label="The rep is", choices=[], value=None)
+                rep_speaker = gr.Dropdown(label="The rep is", choices=[], value=None, allow_custom_value=True)
                 n_speakers = gr.Number(label="Speakers (optional)", value=None, precision=0, minimum=1)
                 reanalyze_btn = gr.Button("Re-analyse", size="sm")
     view_outputs = [current, header, audio, transcript, timeline, metrics, flags, moments, report, comments, rep_speaker]

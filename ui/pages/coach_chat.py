@@ -29,7 +29,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         send = gr.Button("Send", variant="primary", scale=1)
         new = gr.Button("New chat", scale=1, size="sm")
     with gr.Row():
-        cited = gr.Dropdown(label="Cited cases", choices=[], scale=3)
+        cited = gr.Dropdown(label="Cited cases", choices=[], scale=3, allow_custom_value=True)
         show = gr.Button("Open case", scale=1, size="sm")
     case_view = gr.Markdown(elem_id="sc-case")
 

@@ -21,7 +21,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
 
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            account = gr.Dropdown(label="Account", choices=[], value=None, elem_id="sc-script-account")
+            account = gr.Dropdown(label="Account", choices=[], value=None, allow_custom_value=True, elem_id="sc-script-account")
             notes = gr.Textbox(label="Situation / notes", lines=4, placeholder="Who you meet, what happened last time...")
             goal = gr.Textbox(label="Goal of the visit", max_lines=2)
             go = gr.Button("Write the script", variant="primary")
@@ -48,4 +48,4 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         return md, gr.DownloadButton(value=str(path), visible=True)
 
     demo.load(on_load, None, account)
-    go.click(write, [account, notes, goal], [script, download], concurrency_limit=2)
+    go.click(write, [account, notes, goal], [script, download], concurrency_limit=2, api_name="previsit_script")

@@ -36,7 +36,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
 
     session = gr.State(None)
     with gr.Row():
-        persona = gr.Dropdown(label="Buyer persona", choices=[], scale=3, elem_id="sc-persona")
+        persona = gr.Dropdown(label="Buyer persona", choices=[], scale=3, allow_custom_value=True, elem_id="sc-persona")
         seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, scale=1)
         start = gr.Button("Start", variant="primary", scale=1)
     persona_info = gr.Markdown()

@@ -36,7 +36,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
     rp_scores = gr.Dataframe(headers=RP_COLUMNS, interactive=False, label="Role-play scores")
     gr.Markdown("### Report review")
     with gr.Row():
-        review_call = gr.Dropdown(label="Call", choices=[], scale=3)
+        review_call = gr.Dropdown(label="Call", choices=[], scale=3, allow_custom_value=True)
         load_review = gr.Button("Show report", scale=1, size="sm")
     review = gr.Markdown()
     review_comments = gr.Markdown()
@@ -44,8 +44,8 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
     review_post = gr.Button("Post comment", size="sm")
     gr.Markdown("### Practice assignments")
     with gr.Row():
-        a_user = gr.Dropdown(label="Rep", choices=[])
-        a_persona = gr.Dropdown(label="Persona", choices=[])
+        a_user = gr.Dropdown(label="Rep", choices=[], allow_custom_value=True)
+        a_persona = gr.Dropdown(label="Persona", choices=[], allow_custom_value=True)
         a_note = gr.Textbox(label="Note", max_lines=2)
         a_btn = gr.Button("Assign", variant="primary")
     assignments = gr.Dataframe(headers=ASSIGN_COLUMNS, interactive=False)
