@@ -17,7 +17,7 @@
   pipeline holds around transcription, chunk by chunk) for a 10-minute and a 2-hour
   recording made by looping sample.wav, each in its own process.
 
-    .venv/bin/python benchmarks/speech_speed.py [--runs 2] [--memory]
+    .venv/bin/python benchmarks/speech_speed.py [--runs 2] [--memory] [--analyze-memory 900 1800]
 
 Other jobs on the machine slow both sides alike; medians of >= 2 alternating runs are
 reported for that reason.
@@ -154,6 +154,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--min-seconds", type=float, default=200.0)
     ap.add_argument("--memory", action="store_true", help="also measure decode memory on 10 min vs 2 h")
+    ap.add_argument("--analyze-memory", type=float, nargs="*", metavar="SECONDS",
+                    help="peak RSS of the whole analyze on sample.wav looped to these lengths")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--worker", nargs=2, metavar=("SIDE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -213,6 +215,20 @@ def main() -> None:
             print(md_table(
                 ["recording", "peak RSS MB", "growth MB", "would hold in RAM MB", "seconds"],
                 [[k, v["peak_rss_mb"], v["growth_mb"], v["held_if_in_ram_mb"], v["seconds"]] for k, v in mem.items()],
+            ))
+        if args.analyze_memory:
+            whole = {}
+            for secs in args.analyze_memory:
+                f = tmp / f"loop-{int(secs)}.flac"
+                build_looped(f, secs, audio_dir)
+                whole[f"{secs:.0f} s"] = spawn("pipeline", f)
+                f.unlink()
+            results["analyze_memory"] = whole
+            print("\n## Memory of the whole analyze (sample.wav looped)\n")
+            print(md_table(
+                ["recording", "peak RSS MB", "seconds", "stages (s)"],
+                [[k, v["peak_rss_mb"], v["seconds"], ", ".join(f"{s} {x:.0f}" for s, x in v["timings"].items())]
+                 for k, v in whole.items()],
             ))
     name = "speech_speed" if not args.skip_speed else "speech_memory"
     print(f"\nwritten {write_results(name, results)}")

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from coach.cli_common import err_console, print_error, services  # noqa: F401  (services: re-export)
 from coach.errors import SalesCoachError
 from coach.logging_setup import configure_logging
 
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
 log = logging.getLogger("coach.cli")
 
 
@@ -53,11 +53,6 @@ class _ServicesHandle:
         return self._services
 
 
-def services(ctx: typer.Context):
-    """The ``Services`` of this invocation (for command modules)."""
-    return ctx.find_root().obj.get()
-
-
 def _register_all() -> None:
     from coach import cli_analyze, cli_chat, cli_coach, cli_kb, cli_roleplay, cli_server
 
@@ -72,9 +67,7 @@ def main() -> None:
     try:
         app()
     except SalesCoachError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        if exc.detail:
-            err_console.print(f"  {exc.detail}")
+        print_error(exc)
         sys.exit(2)
     except KeyboardInterrupt:  # pragma: no cover
         err_console.print("interrupted")

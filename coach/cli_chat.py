@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coach.cli_common import services
 from coach.errors import NotFoundError, SalesCoachError
 
 accounts_app = typer.Typer(help="Accounts, contacts, opportunities and interactions (CRM import).", no_args_is_help=True)
@@ -22,10 +23,6 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.command("chat")(chat)
     app.add_typer(accounts_app, name="accounts")
-
-
-def _services(ctx: typer.Context) -> Any:
-    return ctx.find_root().obj.get()
 
 
 def _emit_json(data: Any) -> None:
@@ -57,9 +54,9 @@ def chat(
     """Chat with the coach (streaming). Interactive unless --message is given."""
     from coach.chat import ChatService
 
-    services = _services(ctx)
-    service = ChatService(services)
-    uid = _user_id(services, user)
+    svc = services(ctx)
+    service = ChatService(svc)
+    uid = _user_id(svc, user)
     if message is not None:
         reply = service.ask(session, uid, message)
         if as_json:
@@ -116,7 +113,7 @@ def accounts_import(
     any row or file failed."""
     from coach.accounts import AccountService
 
-    report = AccountService(_services(ctx).db).import_paths(paths)
+    report = AccountService(services(ctx).db).import_paths(paths)
     if as_json:
         _emit_json(report.model_dump(mode="json"))
     else:
@@ -140,7 +137,7 @@ def accounts_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--jso
     """List accounts with open opportunities and the last contact date."""
     from coach.accounts import AccountService
 
-    rows = AccountService(_services(ctx).db).list_accounts()
+    rows = AccountService(services(ctx).db).list_accounts()
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in rows])
         return
@@ -158,7 +155,7 @@ def accounts_show(ctx: typer.Context, name: str = typer.Argument(...), as_json: 
     """An account's contacts, opportunities, open objections, past calls and recency."""
     from coach.accounts import AccountService
 
-    acc = AccountService(_services(ctx).db).get_account_context(name)
+    acc = AccountService(services(ctx).db).get_account_context(name)
     if as_json:
         _emit_json(acc.model_dump(mode="json"))
         return

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
+from coach.cli_common import fail, services, write_atomic
 from coach.errors import InputError, SalesCoachError
 
 out = Console()
@@ -31,24 +32,6 @@ def register(app: typer.Typer) -> None:
     app.command("script")(script)
     app.command("report")(report)
     app.command("retro")(retro)
-
-
-def _services(ctx: typer.Context) -> Any:
-    return ctx.find_root().obj.get()
-
-
-def _fail(exc: SalesCoachError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-    if exc.detail:
-        err.print(f"  {exc.detail}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _dump(doc: Any) -> str:
@@ -72,14 +55,14 @@ def script(
     try:
         if not account and not notes:
             raise InputError("give --account NAME or --notes TEXT")
-        doc = generate_script(_services(ctx), account=account, notes=notes, goal=goal, use_llm=not no_llm)
+        doc = generate_script(services(ctx), account=account, notes=notes, goal=goal, use_llm=not no_llm)
     except SalesCoachError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     md = script_markdown(doc)
     if json_out is not None:
-        _write(json_out, _dump(doc))
+        write_atomic(json_out, _dump(doc))
     if markdown_out is not None:
-        _write(markdown_out, md)
+        write_atomic(markdown_out, md)
     if not quiet:
         if json_out is None and markdown_out is None:
             out.print(Markdown(md))
@@ -107,14 +90,14 @@ def report(
     from coach.report_md import report_markdown
 
     try:
-        doc = generate_report(_services(ctx), source, use_llm=not no_llm, store=not no_store)
+        doc = generate_report(services(ctx), source, use_llm=not no_llm, store=not no_store)
     except SalesCoachError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     md = report_markdown(doc)
     if json_out is not None:
-        _write(json_out, _dump(doc))
+        write_atomic(json_out, _dump(doc))
     if markdown_out is not None:
-        _write(markdown_out, md)
+        write_atomic(markdown_out, md)
     if not quiet:
         if json_out is None and markdown_out is None:
             out.print(Markdown(md))
@@ -135,11 +118,11 @@ def retro(
     from coach.retro import retro_all, retro_one
 
     try:
-        services = _services(ctx)
-        doc = retro_one(services, target) if target else retro_all(services, top=top)
+        svc = services(ctx)
+        doc = retro_one(svc, target) if target else retro_all(svc, top=top)
     except SalesCoachError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if json_out is not None:
-        _write(json_out, _dump(doc))
+        write_atomic(json_out, _dump(doc))
     if not quiet:
         out.print(Markdown(retro_markdown(doc)))
