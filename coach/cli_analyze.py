@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -19,6 +18,9 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
+from coach.cli_common import fail as _fail
+from coach.cli_common import services as _services
+from coach.cli_common import write_atomic as _write_atomic
 from coach.errors import InputError, NotFoundError, SalesCoachError
 from speech.types import CallAnalysis
 
@@ -35,24 +37,6 @@ def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze)
     app.add_typer(calls_app, name="calls")
     app.add_typer(reps_app, name="reps")
-
-
-def _services(ctx: typer.Context) -> Any:
-    return ctx.find_root().obj.get()
-
-
-def _fail(exc: SalesCoachError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-    if exc.detail:
-        err.print(f"  {exc.detail}", highlight=False)
-    return typer.Exit(2)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _find_user(services: Any, name: str) -> Any | None:
@@ -138,9 +122,9 @@ def analyze(
 
         out.print(Markdown(summary_markdown(analysis)))
         if call_id:
-            out.print(f"stored as call [bold]{call_id}[/] (salescoach calls show {call_id})", highlight=False)
+            out.print(f"stored as call [bold]{call_id}[/] (salescoach calls show {call_id})", highlight=False, soft_wrap=True)
         if json_out is not None:
-            out.print(f"analysis JSON written to {json_out}", highlight=False)
+            out.print(f"analysis JSON written to {json_out}", highlight=False, soft_wrap=True)
 
 
 def _run_analyze(
