@@ -43,6 +43,8 @@ class SpeechSettings(BaseModel):
     sentiment_model: str = ""
     #: maximum number of speakers the mono clustering may return
     max_speakers: int = 6
+    #: compute diarization's voice features on a background thread during transcription
+    early_diarization: bool = True
     #: hard limit on audio length we accept (seconds)
     max_duration_s: float = 4 * 3600
     #: audio is decoded and processed in chunks of this many seconds (bounded memory:

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.errors import InputError
 from speech.types import DecodedAudio, SpeakerTurn, Word
+
+if TYPE_CHECKING:
+    from speech.diarize_early import EarlyFeatures
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,11 @@ def diarize(
     *,
     num_speakers: int | None = None,
     max_speakers: int = 6,
+    early: EarlyFeatures | None = None,
 ) -> DiarizationResult:
-    """Diarize ``audio`` and label ``words`` in place (see the module docstring)."""
+    """Diarize ``audio`` and label ``words`` in place (see the module docstring).
+    ``early``: features of the same audio computed while it was being transcribed
+    (``speech.diarize_early``); the result is the same with or without them."""
     samples = np.asarray(audio.samples)
     if samples.ndim != 2 or samples.shape[0] < 1:
         raise InputError("audio to diarize must be shaped (channels, samples)")
@@ -62,35 +69,54 @@ def diarize(
         words[i].start < words[i - 1].start for i in range(1, len(words))
     ) else words
 
-    warnings: list[str] = []
-    if samples.shape[0] >= 2:
-        from speech import diarize_stereo as st
-
-        if samples.shape[0] > 2:
-            warnings.append(f"{samples.shape[0]} audio channels: only the first two are used for diarization")
-        two = samples[:2]
-        if st.channels_identical(two):
-            log.info("both channels carry the same signal: diarizing as mono")
-            return _mono(two.mean(axis=0), words, num_speakers, max_speakers, warnings)
-        silent = st.silent_channel(two)
-        if silent is not None:
-            warnings.append(f"channel {silent + 1} of the stereo recording is silent: speakers separated by voice")
-            return _mono(two[1 - silent], words, num_speakers, max_speakers, warnings)
+    mono, warnings = diarization_signal(samples)
+    if mono is None:
         if num_speakers is not None and num_speakers != 2:
             warnings.append(f"stereo recording: one party per channel, so 2 speakers (not {num_speakers})")
-        return _stereo(two, words, warnings)
-    return _mono(samples[0], words, num_speakers, max_speakers, warnings)
+        return _stereo(samples[:2], words, warnings, early)
+    if early is not None and early.mel is not None and len(early.mel) != 1 + max(mono.size, 400) // 160:
+        early = None  # computed on another signal
+    return _mono(mono, words, num_speakers, max_speakers, warnings, early)
+
+
+def diarization_signal(samples: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+    """The one signal mono diarization runs on (and warnings), or ``None`` when the first
+    two channels carry two parties (stereo diarization)."""
+    warnings: list[str] = []
+    if samples.shape[0] < 2:
+        return samples[0], warnings
+    from speech import diarize_stereo as st
+
+    if samples.shape[0] > 2:
+        warnings.append(f"{samples.shape[0]} audio channels: only the first two are used for diarization")
+    two = samples[:2]
+    if st.channels_identical(two):
+        log.info("both channels carry the same signal: diarizing as mono")
+        return two.mean(axis=0), warnings
+    silent = st.silent_channel(two)
+    if silent is not None:
+        warnings.append(f"channel {silent + 1} of the stereo recording is silent: speakers separated by voice")
+        return two[1 - silent], warnings
+    return None, warnings
 
 
 # ------------------------------------------------------------------------ mono ----
-def _mono(mono: np.ndarray, words: list[Word], num_speakers: int | None, max_speakers: int, warnings: list[str]) -> DiarizationResult:
+def _mono(
+    mono: np.ndarray,
+    words: list[Word],
+    num_speakers: int | None,
+    max_speakers: int,
+    warnings: list[str],
+    early: EarlyFeatures | None = None,
+) -> DiarizationResult:
     from speech.diarize_mono import cluster_words
 
     if not words:
         return DiarizationResult([], {}, warnings, "single")
     if num_speakers == 1:
-        return _single(mono, words, warnings)
-    res = cluster_words(mono, words, num_speakers=num_speakers, max_speakers=max_speakers)
+        return _single(mono, words, warnings, early)
+    extra = {"early": early} if early is not None else {}
+    res = cluster_words(mono, words, num_speakers=num_speakers, max_speakers=max_speakers, **extra)
     warnings.extend(res.warnings)
     names = _names_by_appearance(words, list(res.labels))
     for w, lab in zip(words, res.labels):
@@ -100,21 +126,24 @@ def _mono(mono: np.ndarray, words: list[Word], num_speakers: int | None, max_spe
     return DiarizationResult(words_to_turns(words), embeddings, warnings, method)
 
 
-def _single(mono: np.ndarray, words: list[Word], warnings: list[str]) -> DiarizationResult:
+def _single(mono: np.ndarray, words: list[Word], warnings: list[str], early: EarlyFeatures | None = None) -> DiarizationResult:
     from speech.voiceprint import embed_windows, mel_frames, unit_rows
 
     for w in words:
         w.speaker = "S1"
     centers = np.array([(w.start + w.end) / 2 for w in words])
-    emb = embed_windows(mel_frames(mono), centers)
+    if early is not None and early.mel is not None:
+        emb = embed_windows(early.mel, centers, cache=early.windows)
+    else:
+        emb = embed_windows(mel_frames(mono), centers)
     return DiarizationResult(words_to_turns(words), {"S1": unit_rows(emb.mean(axis=0))}, warnings, "single")
 
 
 # ---------------------------------------------------------------------- stereo ----
-def _stereo(samples: np.ndarray, words: list[Word], warnings: list[str]) -> DiarizationResult:
+def _stereo(samples: np.ndarray, words: list[Word], warnings: list[str], early: EarlyFeatures | None = None) -> DiarizationResult:
     from speech import diarize_stereo as st
 
-    act = st.channel_activity(samples)
+    act = early.activity if early is not None and early.activity is not None else st.channel_activity(samples)
     chans = st.assign_words(words, act) if words else []
     # turns: each channel's own activity, plus the span of every word given to it
     mask = act.active.copy()
@@ -133,11 +162,14 @@ def _stereo(samples: np.ndarray, words: list[Word], warnings: list[str]) -> Diar
     turns = [SpeakerTurn(start=round(float(s), 3), end=round(float(e), 3), speaker=names[c]) for s, e, c in raw_turns]
     if len(order) < 2:
         warnings.append("only one channel of the stereo recording carries speech: one speaker")
-    embeddings = _channel_embeddings(samples, act.active, names)
+    mels = early.channel_mels if early is not None else None
+    embeddings = _channel_embeddings(samples, act.active, names, mels)
     return DiarizationResult(turns, embeddings, warnings, "stereo-channels", {v: k for k, v in names.items()})
 
 
-def _channel_embeddings(samples: np.ndarray, active: np.ndarray, names: dict[int, str]) -> dict[str, np.ndarray]:
+def _channel_embeddings(
+    samples: np.ndarray, active: np.ndarray, names: dict[int, str], mels: list[np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     from speech.voiceprint import embed_windows, mel_frames, speech_centers, unit_rows
 
     out: dict[str, np.ndarray] = {}
@@ -145,7 +177,7 @@ def _channel_embeddings(samples: np.ndarray, active: np.ndarray, names: dict[int
         centers = speech_centers(active[c])[: int(EMBED_SPEECH_CAP_S / 0.6)]
         if centers.size == 0:
             continue
-        emb = embed_windows(mel_frames(samples[c]), centers)
+        emb = embed_windows(mels[c] if mels else mel_frames(samples[c]), centers)
         out[name] = unit_rows(emb.mean(axis=0))
     return out
 

@@ -1,7 +1,8 @@
 """Mono diarization: who spoke each ASR word, from voice embeddings alone.
 
 1. One Resemblyzer d-vector per word, from a 1.2 s window centred on the word (mel
-   computed once for the recording, windows batched). A short word isolated by pauses
+   computed once for the recording, windows batched; in the pipeline most of them are
+   computed during transcription, see ``speech.diarize_early``). A short word isolated by pauses
    on both sides (a backchannel: "ok", "mm-hm") is embedded from its own audio only,
    tiled to the window length, so that the neighbouring speaker's voice does not leak
    into its window.
@@ -23,11 +24,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.errors import DependencyMissingError
 from speech.types import Word
+
+if TYPE_CHECKING:
+    from speech.diarize_early import EarlyFeatures
 from speech.voiceprint import FRAME_RATE, WINDOW_FRAMES, embed_windows, mel_frames, unit_rows, voice_encoder
 
 log = logging.getLogger(__name__)
@@ -70,34 +75,55 @@ def pause_segments(words: list[Word], pause_s: float = PAUSE_S) -> list[list[int
     return segs
 
 
-def word_embeddings(mono: np.ndarray, words: list[Word]) -> tuple[np.ndarray, np.ndarray]:
-    """(embeddings per word, mel spectrogram)."""
-    mel = mel_frames(mono)
+def short_segments(words: list[Word]) -> list[list[int]]:
+    """Pause segments shorter than ``SHORT_SEGMENT_S`` (embedded from their own audio)."""
+    return [s for s in pause_segments(words) if words[s[-1]].end - words[s[0]].start < SHORT_SEGMENT_S]
+
+
+def word_embeddings(mono: np.ndarray, words: list[Word], early: EarlyFeatures | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings per word, mel spectrogram). ``early`` holds the mel and the windows
+    already embedded during transcription (``speech.diarize_early``); the rest is
+    computed here, with the same result."""
+    mel = early.mel if early is not None and early.mel is not None else mel_frames(mono)
     centers = np.array([(w.start + w.end) / 2 for w in words])
-    emb = embed_windows(mel, centers)
-    short = [s for s in pause_segments(words) if words[s[-1]].end - words[s[0]].start < SHORT_SEGMENT_S]
+    emb = embed_windows(mel, centers, cache=early.windows if early is not None else None)
+    short = short_segments(words)
     if short and len(words) > len(short):
-        emb_short = _embed_tiled(mel, [(words[s[0]].start, words[s[-1]].end) for s in short])
+        spans = [(words[s[0]].start, words[s[-1]].end) for s in short]
+        emb_short = embed_tiled(mel, spans, cache=early.tiled if early is not None else None)
         for seg, e in zip(short, emb_short):
             emb[seg] = e
     return emb, mel
 
 
-def _embed_tiled(mel: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+def tiled_key(n_frames: int, a: float, b: float) -> tuple[int, int]:
+    """Mel frame range [lo, hi) of the span ``a``..``b`` seconds."""
+    lo = max(int(a * FRAME_RATE), 0)
+    return lo, min(max(int(np.ceil(b * FRAME_RATE)), lo + 1), n_frames)
+
+
+def embed_tiled(
+    mel: np.ndarray, spans: list[tuple[float, float]], cache: dict[tuple[int, int], np.ndarray] | None = None
+) -> np.ndarray:
+    """Unit-norm embeddings of each span's own frames tiled to one window; ``cache``
+    maps a frame range to the encoder's raw output (as in ``embed_windows``)."""
     import torch
 
-    windows = []
-    for a, b in spans:
-        lo = max(int(a * FRAME_RATE), 0)
-        hi = min(max(int(np.ceil(b * FRAME_RATE)), lo + 1), len(mel))
-        part = mel[lo:hi] if hi > lo else mel[max(hi - 1, 0) : hi]
-        if len(part) == 0:
-            part = np.zeros((1, mel.shape[1]), dtype=np.float32)
-        reps = int(np.ceil(WINDOW_FRAMES / len(part)))
-        windows.append(np.tile(part, (reps, 1))[:WINDOW_FRAMES])
-    with torch.inference_mode():
-        out = voice_encoder()(torch.from_numpy(np.stack(windows))).cpu().numpy()
-    return unit_rows(out)
+    cache = {} if cache is None else cache
+    keys = [tiled_key(len(mel), a, b) for a, b in spans]
+    todo = [k for k in dict.fromkeys(keys) if k not in cache]
+    if todo:
+        windows = []
+        for lo, hi in todo:
+            part = mel[lo:hi] if hi > lo else mel[max(hi - 1, 0) : hi]
+            if len(part) == 0:
+                part = np.zeros((1, mel.shape[1]), dtype=np.float32)
+            reps = int(np.ceil(WINDOW_FRAMES / len(part)))
+            windows.append(np.tile(part, (reps, 1))[:WINDOW_FRAMES])
+        with torch.inference_mode():
+            raw = voice_encoder()(torch.from_numpy(np.stack(windows))).cpu().numpy()
+        cache.update(zip(todo, raw))
+    return unit_rows(np.stack([cache[k] for k in keys]))
 
 
 def _spectral(emb: np.ndarray, num_speakers: int | None, max_speakers: int) -> np.ndarray:
@@ -208,14 +234,16 @@ def cluster_words(
     *,
     num_speakers: int | None = None,
     max_speakers: int = 6,
+    early: EarlyFeatures | None = None,
 ) -> MonoClusters:
-    """Cluster index per word (see the module docstring for the method)."""
+    """Cluster index per word (see the module docstring for the method); ``early``:
+    features computed during transcription (``speech.diarize_early``)."""
     warnings: list[str] = []
     n = len(words)
     durations = np.array([max(w.end - w.start, 0.0) for w in words])
     if n == 0:
         return MonoClusters(np.zeros(0, dtype=int), np.zeros((0, 256), dtype=np.float32))
-    emb, mel = word_embeddings(mono, words)
+    emb, mel = word_embeddings(mono, words, early) if early is not None else word_embeddings(mono, words)
     if num_speakers == 1 or n < MIN_WORDS or durations.sum() < MIN_SPEECH_S:
         if num_speakers and num_speakers > 1:
             warnings.append(f"too little speech to separate {num_speakers} speakers: one speaker assumed")

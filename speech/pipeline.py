@@ -2,6 +2,9 @@
 
 Audio:  decode -> transcribe (mono mix) -> diarize -> utterances -> arousal
         -> voice match (when the rep's enrolled voice is given) -> analysis.
+        While faster-whisper transcribes (on about one core), a background thread
+        computes diarization's mel spectrogram and the words' voice embeddings on the
+        other (``speech.diarize_early``); ``timings["diarize"]`` is what is left after.
 Transcripts (.vtt .srt .json .txt): parse -> analysis (no audio stages).
 
 Each stage's wall time lands in ``CallAnalysis.timings`` (seconds), progress goes to
@@ -195,16 +198,25 @@ class CallAnalyzer:
             duration_s=round(audio.duration_s, 3), channels=audio.source_channels, sample_rate=audio.source_sample_rate
         )
 
+        from speech.diarize_early import EarlyDiarization, tap_words
         from speech.pipeline_stereo import is_two_party_stereo, transcribe_channels
 
+        view = _parties_view(audio, mono)
+        # diarization features that need no words are computed on the core faster-whisper
+        # leaves idle, and each word's voice window as soon as the word is transcribed
+        early = EarlyDiarization(view).start() if self.settings.early_diarization else None
         channel_of: dict[int, int] = {}
-        with run.stage("transcribe") as progress:
-            if is_two_party_stereo(audio):  # one party per channel: each on its own
-                transcript, channel_of = transcribe_channels(
-                    self.transcriber, audio, language=language, on_progress=progress
-                )
-            else:
-                transcript = self.transcriber.transcribe(mono, language=language, on_progress=progress)
+        try:
+            with run.stage("transcribe") as progress:
+                if is_two_party_stereo(audio):  # one party per channel: each on its own
+                    transcript, channel_of = transcribe_channels(
+                        self.transcriber, audio, language=language, on_progress=progress
+                    )
+                else:
+                    with tap_words(self.transcriber, early.feed if early else None):
+                        transcript = self.transcriber.transcribe(mono, language=language, on_progress=progress)
+        finally:
+            features = early.finish() if early is not None else None
         run.warn(transcript.warnings)
         release(mono)
         words = transcript.words
@@ -219,11 +231,13 @@ class CallAnalyzer:
             from speech.diarize import diarize
 
             diar = diarize(
-                _parties_view(audio, mono),
+                view,
                 words,
                 num_speakers=num_speakers,
                 max_speakers=self.settings.max_speakers,
+                **({"early": features} if features is not None else {}),
             )
+        del features, early
         run.warn(diar.warnings)
         release(audio.samples)
 

@@ -6,7 +6,8 @@ diarization (per-word windows, per-speaker centroids) and enrollment (a rep's vo
 sample) live in the same embedding space and can be compared with a cosine.
 
 The encoder is an LSTM over 40-band mel frames (10 ms hop). We compute the mel
-spectrogram once for a whole recording and slice fixed-length windows out of it,
+spectrogram once for a whole recording (block by block, so the STFT's working memory
+stays bounded) and slice fixed-length windows out of it,
 batching them through the LSTM: far cheaper than one ``embed_utterance`` call per
 segment.
 """
@@ -59,41 +60,99 @@ def voice_encoder() -> Any:
     return _encoder
 
 
-def mel_frames(samples: np.ndarray) -> np.ndarray:
-    """(frames, 40) mel power spectrogram as Resemblyzer computes it, volume-normalised."""
-    try:
-        from resemblyzer.audio import wav_to_mel_spectrogram
-    except ImportError as exc:  # pragma: no cover
-        raise DependencyMissingError("resemblyzer", "speaker embeddings") from exc
-    wav = np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1))
-    if wav.size < 400:
-        wav = np.pad(wav, (0, 400 - wav.size))
-    # Resemblyzer's normalize_volume (to -30 dBFS, increase only), safe on digital silence
-    rms = float(np.sqrt(np.mean(wav.astype(np.float64) ** 2)))
+#: mel frames computed per block (bounds the STFT's working memory: ~4 MB a block)
+MEL_BLOCK_FRAMES = 6000
+_N_FFT, _HOP = 400, 160  # Resemblyzer: 25 ms window, 10 ms hop at 16 kHz
+
+
+def _volume_gain(wav: np.ndarray, block: int = 1 << 20) -> np.float32:
+    """Resemblyzer's normalize_volume (to -30 dBFS, increase only) as a gain, computed
+    block by block (no float64 copy of the recording); 1 on digital silence."""
+    if wav.size == 0:
+        return np.float32(1.0)
+    energy = 0.0
+    for i in range(0, wav.size, block):
+        part = np.nan_to_num(np.asarray(wav[i : i + block], dtype=np.float64))
+        energy += float(np.dot(part, part))
+    rms = float(np.sqrt(energy / wav.size))
     if rms > 1e-6 and 20 * np.log10(rms) < -30:
-        wav = wav * np.float32(10 ** ((-30 - 20 * np.log10(rms)) / 20))
-    return wav_to_mel_spectrogram(wav).astype(np.float32)
+        return np.float32(10 ** ((-30 - 20 * np.log10(rms)) / 20))
+    return np.float32(1.0)
 
 
-def embed_windows(mel: np.ndarray, centers_s: np.ndarray, frames: int = WINDOW_FRAMES, batch: int = 256) -> np.ndarray:
+def mel_frames(samples: np.ndarray, block_frames: int = MEL_BLOCK_FRAMES) -> np.ndarray:
+    """(frames, 40) mel power spectrogram as Resemblyzer computes it, volume-normalised.
+
+    Computed ``block_frames`` frames at a time on zero-padded slices that reproduce
+    librosa's centred framing exactly, so the working memory is bounded whatever the
+    length (the result itself is 16 KB per second of audio)."""
+    try:
+        import librosa
+        from resemblyzer.hparams import mel_n_channels, sampling_rate
+    except ImportError as exc:  # pragma: no cover
+        raise DependencyMissingError("resemblyzer", "speech/speaker embeddings (resemblyzer, librosa)") from exc
+    wav = np.asarray(samples).reshape(-1)
+    if wav.size < 400:  # as before: shorter input is zero-padded to one window
+        wav = np.pad(np.asarray(wav, dtype=np.float32), (0, 400 - wav.size))
+    n = wav.size
+    gain = _volume_gain(wav)
+    total = 1 + n // _HOP  # frames of librosa's centred STFT
+    out = np.empty((total, mel_n_channels), dtype=np.float32)
+    half = _N_FFT // 2
+    for f0 in range(0, total, block_frames):
+        f1 = min(f0 + block_frames, total)
+        a, b = f0 * _HOP - half, (f1 - 1) * _HOP + half  # samples this block's frames cover
+        seg = np.zeros(b - a, dtype=np.float32)
+        lo, hi = max(a, 0), min(b, wav.size)
+        if hi > lo:
+            seg[lo - a : hi - a] = np.nan_to_num(np.asarray(wav[lo:hi], dtype=np.float32)) * gain
+        mel = librosa.feature.melspectrogram(
+            y=seg, sr=sampling_rate, n_fft=_N_FFT, hop_length=_HOP, n_mels=mel_n_channels, center=False
+        )
+        out[f0:f1] = mel.T
+    return out
+
+
+def window_starts(n_frames: int, centers_s: np.ndarray, frames: int = WINDOW_FRAMES) -> np.ndarray:
+    """First mel frame of each ``frames``-long window centred at ``centers_s`` seconds,
+    shifted to stay inside a recording of ``n_frames`` frames."""
+    n = max(n_frames, frames)
+    return np.clip(np.round(np.asarray(centers_s, dtype=float) * FRAME_RATE).astype(int) - frames // 2, 0, n - frames)
+
+
+def embed_windows(
+    mel: np.ndarray,
+    centers_s: np.ndarray,
+    frames: int = WINDOW_FRAMES,
+    batch: int = 256,
+    cache: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
     """Unit-norm embeddings of ``frames``-long windows centred at ``centers_s`` seconds.
 
     Windows are shifted to stay inside the recording; a recording shorter than one
-    window is zero-padded.
+    window is zero-padded. ``cache`` maps a window's first frame to the encoder's raw
+    output for it (filled ahead of time by ``speech.diarize_early``, and here with what
+    is computed); only windows missing from it go through the encoder.
     """
     import torch
 
-    enc = voice_encoder()
     n = len(mel)
     if n < frames:
         mel = np.pad(mel, ((0, frames - n), (0, 0)))
         n = frames
-    starts = np.clip(np.round(np.asarray(centers_s) * FRAME_RATE).astype(int) - frames // 2, 0, n - frames)
+    starts = window_starts(n, centers_s, frames)
     out = np.empty((len(starts), 256), dtype=np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(starts), batch):
-            chunk = np.stack([mel[s : s + frames] for s in starts[i : i + batch]])
-            out[i : i + batch] = enc(torch.from_numpy(chunk)).cpu().numpy()
+    cache = {} if cache is None else cache
+    todo = sorted({int(s) for s in starts} - cache.keys())
+    if todo:
+        enc = voice_encoder()
+        with torch.inference_mode():
+            for i in range(0, len(todo), batch):
+                chunk = todo[i : i + batch]
+                raw = enc(torch.from_numpy(np.stack([mel[s : s + frames] for s in chunk]))).cpu().numpy()
+                cache.update(zip(chunk, raw))
+    for i, s in enumerate(starts):
+        out[i] = cache[int(s)]
     return unit_rows(out)
 
 

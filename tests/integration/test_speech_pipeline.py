@@ -180,3 +180,37 @@ def test_mandarin_detected(analyzer, audio_dir):
     text = re.sub(r"[\W_]", "", "".join(w.text for w in res.words))
     ref = "广州市房地产中介协会分析"
     assert edit_rate(list(ref), list(text)) <= 0.3, text  # simplified script, as configured
+
+
+
+def test_early_diarization_matches_diarizing_afterwards(analyzer, audio_dir, monkeypatch):
+    """Voice windows embedded during transcription (speech.diarize_early) give exactly
+    the diarization that computing everything after transcription gives."""
+    import speech.diarize
+    from speech.diarize import diarize as real
+    from speech.types import Word
+
+    captured: dict = {}
+
+    def spy(audio, words, **kw):
+        captured["words"] = [(w.start, w.end) for w in words]
+        captured["early"] = kw.get("early")
+        res = real(audio, words, **kw)
+        captured["speakers"] = [w.speaker for w in words]
+        captured["embeddings"] = res.speaker_embeddings
+        return res
+
+    monkeypatch.setattr(speech.diarize, "diarize", spy)
+    path = audio_dir / "diarization" / "sample.wav"
+    analyzer.analyze(path)
+    early = captured["early"]
+    assert early is not None and early.mel is not None
+    # the background embedded most word windows before transcription ended
+    assert len(early.windows) >= 0.5 * len(captured["words"])
+
+    words = [Word(text="w", start=s, end=e) for s, e in captured["words"]]
+    after = real(decode_audio(path, max_duration_s=600), words)  # no early features: everything computed now
+    assert [w.speaker for w in words] == captured["speakers"]
+    assert after.speaker_embeddings.keys() == captured["embeddings"].keys()
+    for k, e in after.speaker_embeddings.items():
+        np.testing.assert_allclose(captured["embeddings"][k], e, atol=1e-5)

@@ -196,3 +196,33 @@ def test_progress_callback(kb, corpus):
     seen = []
     kb.ingest([corpus], on_progress=lambda stage, f: seen.append((stage, f)))
     assert seen and seen[-1] == ("ingest", 1.0)
+
+
+def test_bad_store_url_and_chunking_are_configuration_errors(tmp_path):
+    from coach.errors import ConfigurationError
+
+    kb = KnowledgeBase(RetrievalSettings(chroma_url="ftp://nowhere"), data_dir=tmp_path, embedder=HashingEmbedder())
+    with pytest.raises(ConfigurationError, match="http"):
+        kb.search("price")
+    bad = KnowledgeBase(RetrievalSettings(chunk_size=100, chunk_overlap=200), data_dir=tmp_path / "b", embedder=HashingEmbedder())
+    with pytest.raises(ConfigurationError, match="chunk_overlap"):
+        bad.chunker
+
+
+def test_gbk_markdown_case_and_csv_in_one_run(kb, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "zh.md").write_bytes(
+        "---\nid: zh-1\ntitle: 车队采购\nindustry: 新能源汽车\nproduct: 电动车\noutcome: won\n---\n客户担心充电桩不足。\n".encode("gbk")
+    )
+    (folder / "crm.csv").write_text(
+        "Opportunity ID,Opportunity Name,Stage,Industry,Product,Amount\n"
+        "1,Clinic monitors,Closed Won,medical devices,monitor,1000\n"
+        "2,Open deal,Prospecting,retail,pos,5\n",
+        encoding="utf-8",
+    )
+    r = kb.ingest([folder])
+    assert (r.added, r.errors) == (2, [])
+    assert [why for _, why in r.skipped] == ["open stage 'Prospecting' (only closed won/lost deals become cases)"]
+    assert kb.get_case("zh-1").body == "客户担心充电桩不足。"
+    assert kb.get_case("crm-1").deal_size == 1000
