@@ -29,7 +29,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -245,7 +244,7 @@ def main() -> None:
         results = {"cpu_count": os.cpu_count(), "load_avg_start": os.getloadavg()[0], "pool_texts": len(pool[0]),
                    "pool_embed_s": round(pool_s, 1), "queries": len(queries), "scales": []}
         for n in sizes:
-            r = bench_scale(n, pool, queries, root, args.seed, baseline_queries=20 if n <= 10000 else 10,
+            r = bench_scale(n, pool, queries, root, args.seed, baseline_queries=20 if n <= 10000 else 5,
                             max_wait_s=args.max_wait_s)
             results["scales"].append(r)
             print(f"{n} chunks: " + json.dumps(r), flush=True)

@@ -87,22 +87,22 @@ class PastCall(BaseModel):
     has_report: bool = False
 
 
-class AccountSummary(BaseModel):
+class _AccountHeader(BaseModel):
+    """The fields every account view starts with."""
+
     name: str
     industry: str = ""
     region: str = ""
     size: str = ""
     owner: str | None = None
+
+
+class AccountSummary(_AccountHeader):
     open_opportunities: int = 0
     last_contact_date: str | None = None
 
 
-class AccountContext(BaseModel):
-    name: str
-    industry: str = ""
-    region: str = ""
-    size: str = ""
-    owner: str | None = None
+class AccountContext(_AccountHeader):
     notes: str = ""
     contacts: list[ContactInfo] = Field(default_factory=list)
     opportunities: list[OpportunityInfo] = Field(default_factory=list)

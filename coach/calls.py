@@ -71,14 +71,22 @@ def call_to_dict(call: Any) -> dict[str, Any]:
         "original_filename": call.original_filename,
         "stored_path": call.stored_path,
         "sha256": call.sha256,
+        **call_result_fields(call),
+    }
+
+
+def call_result_fields(call: Any) -> dict[str, Any]:
+    """Outcome, language, metrics, flag and timestamps of a ``Call`` row (shared by the
+    stored-call dict and the list views)."""
+    return {
         "outcome": call.outcome,
         "language": call.language,
         "duration_s": call.duration_s,
         "talk_ratio": call.talk_ratio,
         "negative_shifts": call.negative_shifts,
         "flagged": bool(call.flagged),
-        "created_at": call.created_at.isoformat() if call.created_at else None,
-        "analyzed_at": call.analyzed_at.isoformat() if call.analyzed_at else None,
+        "created_at": call.created_at.isoformat() if call.created_at is not None else None,
+        "analyzed_at": call.analyzed_at.isoformat() if call.analyzed_at is not None else None,
     }
 
 

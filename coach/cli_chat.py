@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coach.cli_common import services
-from coach.errors import NotFoundError, SalesCoachError
+from coach.cli_common import services, user_id_for
+from coach.errors import SalesCoachError
 
 accounts_app = typer.Typer(help="Accounts, contacts, opportunities and interactions (CRM import).", no_args_is_help=True)
 out = Console()
@@ -29,20 +29,6 @@ def _emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _user_id(services: Any, username: str | None) -> int | None:
-    if not username:
-        return None
-    from sqlalchemy import select
-
-    from coach.db.models import User
-
-    with services.db.session() as s:
-        uid = s.scalars(select(User.id).where(User.username == username)).first()
-    if uid is None:
-        raise NotFoundError(f"unknown user {username!r}")
-    return uid
-
-
 # --------------------------------------------------------------------------- chat --
 def chat(
     ctx: typer.Context,
@@ -56,7 +42,7 @@ def chat(
 
     svc = services(ctx)
     service = ChatService(svc)
-    uid = _user_id(svc, user)
+    uid = user_id_for(svc, user)
     if message is not None:
         reply = service.ask(session, uid, message)
         if as_json:

@@ -38,6 +38,20 @@ def _dump(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
+def _write_outputs(doc: Any, md: str, json_out: Path | None, markdown_out: Path | None, quiet: bool) -> bool:
+    """Write the requested files; print the Markdown when no file is asked for (unless
+    ``quiet``). True when the caller should print its summary lines."""
+    if json_out is not None:
+        write_atomic(json_out, _dump(doc))
+    if markdown_out is not None:
+        write_atomic(markdown_out, md)
+    if quiet:
+        return False
+    if json_out is None and markdown_out is None:
+        out.print(Markdown(md))
+    return True
+
+
 def script(
     ctx: typer.Context,
     account: Optional[str] = typer.Option(None, "--account", help="Account name (as imported)."),
@@ -58,14 +72,7 @@ def script(
         doc = generate_script(services(ctx), account=account, notes=notes, goal=goal, use_llm=not no_llm)
     except SalesCoachError as exc:
         raise fail(exc) from None
-    md = script_markdown(doc)
-    if json_out is not None:
-        write_atomic(json_out, _dump(doc))
-    if markdown_out is not None:
-        write_atomic(markdown_out, md)
-    if not quiet:
-        if json_out is None and markdown_out is None:
-            out.print(Markdown(md))
+    if _write_outputs(doc, script_markdown(doc), json_out, markdown_out, quiet):
         v = doc["validation"]
         out.print(f"{len(doc['sections'])} sections, {len(doc['citations'])} cases cited; validation kept "
                   f"{v['kept']}/{v['claims']} claims, dropped {v['dropped']}; model {doc['model']}"
@@ -93,14 +100,7 @@ def report(
         doc = generate_report(services(ctx), source, use_llm=not no_llm, store=not no_store)
     except SalesCoachError as exc:
         raise fail(exc) from None
-    md = report_markdown(doc)
-    if json_out is not None:
-        write_atomic(json_out, _dump(doc))
-    if markdown_out is not None:
-        write_atomic(markdown_out, md)
-    if not quiet:
-        if json_out is None and markdown_out is None:
-            out.print(Markdown(md))
+    if _write_outputs(doc, report_markdown(doc), json_out, markdown_out, quiet):
         if doc.get("call_id"):
             out.print(f"report stored with call {doc['call_id']}", highlight=False)
 

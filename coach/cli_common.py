@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from coach.errors import SalesCoachError
+from coach.errors import NotFoundError, SalesCoachError
 
 err_console = Console(stderr=True)
 
@@ -18,6 +18,21 @@ err_console = Console(stderr=True)
 def services(ctx: typer.Context) -> Any:
     """The lazily-built ``Services`` of this invocation."""
     return ctx.find_root().obj.get()
+
+
+def user_id_for(services: Any, username: str | None) -> int | None:
+    """The id of the user named ``username`` (``None`` when no name is given)."""
+    if not username:
+        return None
+    from sqlalchemy import select
+
+    from coach.db.models import User
+
+    with services.db.session() as s:
+        uid = s.scalars(select(User.id).where(User.username == username)).first()
+    if uid is None:
+        raise NotFoundError(f"unknown user {username!r}")
+    return uid
 
 
 def print_error(exc: SalesCoachError) -> None:

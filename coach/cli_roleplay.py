@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coach.cli_common import user_id_for
 from coach.errors import InputError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -68,20 +69,6 @@ def _read_rep_lines(path: Path) -> list[str]:
     if not lines:
         raise InputError(f"{path} has no rep lines", detail="one rep turn per line; # starts a comment")
     return lines
-
-
-def _user_id(services, username: str | None) -> int | None:
-    if not username:
-        return None
-    from sqlalchemy import select
-
-    from coach.db.models import User
-
-    with services.db.session() as s:
-        uid = s.scalars(select(User.id).where(User.username == username)).first()
-    if uid is None:
-        raise NotFoundError(f"user {username} not found")
-    return uid
 
 
 def _write(out: str, doc: object) -> None:
@@ -192,7 +179,7 @@ def register(app: typer.Typer) -> None:
             console.print(table)
             return
         if progress:
-            doc = svc.history(_user_id(services, progress))
+            doc = svc.history(user_id_for(services, progress))
             if want_json:
                 _write(out or "-", doc)
             else:
@@ -210,7 +197,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("give --persona ID (or --from-call CALL_ID, or --list)")
         else:
             persona = svc.persona(persona_id)
-        uid = _user_id(services, user)
+        uid = user_id_for(services, user)
         sid, opening = svc.start(persona.id, uid, seed, renderer=renderer, rubric_id=rubric, persona=persona)  # type: ignore[arg-type]
         if voice and speak_dir is None:
             speak_dir = services.settings.data_dir / "roleplay_audio" / sid

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coach.calls import call_result_fields
 from coach.errors import InputError, NotFoundError
 from coach.permissions import Principal, ensure_visible, filter_owned
 
@@ -38,14 +39,7 @@ def call_summary(call: Any, username: str | None, account: str | None) -> dict[s
         "account": account,
         "original_filename": call.original_filename,
         "kind": "transcript" if Path(call.stored_path or "").suffix.lower() in TRANSCRIPT_SUFFIXES else "audio",
-        "outcome": call.outcome,
-        "language": call.language,
-        "duration_s": call.duration_s,
-        "talk_ratio": call.talk_ratio,
-        "negative_shifts": call.negative_shifts,
-        "flagged": bool(call.flagged),
-        "created_at": _iso(call.created_at),
-        "analyzed_at": _iso(call.analyzed_at),
+        **call_result_fields(call),
     }
 
 

@@ -12,13 +12,12 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coach.errors import InputError, NotFoundError, SalesCoachError
+from coach.errors import ConfigurationError, InputError, NotFoundError
 from retrieval.bm25 import TOKENIZER_VERSION
 from retrieval.chunk_index import ChunkIndex
 from retrieval.cases import Case, content_hash, norm_key
@@ -213,7 +212,7 @@ class KnowledgeBase:
         built_with = self.store.embedder_name(self.embedder.name)
         if built_with != self.embedder.name:
             if not rebuild:
-                raise SalesCoachError(
+                raise ConfigurationError(
                     f"the knowledge base was embedded with {built_with}, but {self.embedder.name} is configured",
                     detail="run `salescoach kb reindex` (or ingest again) to re-embed it",
                 )

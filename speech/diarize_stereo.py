@@ -92,9 +92,20 @@ def channels_identical(samples: np.ndarray) -> bool:
     return float(np.corrcoef(a, b)[0, 1]) >= SAME_SIGNAL_CORR
 
 
+def _mean_square(x: np.ndarray, block: int = 1 << 20) -> float:
+    """Mean of x**2, block by block (no float64 copy of a long recording)."""
+    if x.size == 0:
+        return 0.0
+    total = 0.0
+    for i in range(0, x.size, block):
+        part = np.asarray(x[i : i + block], dtype=np.float64)
+        total += float(np.dot(part, part))
+    return total / x.size
+
+
 def silent_channel(samples: np.ndarray) -> int | None:
     """Index of a channel that is silent next to the other (nothing of its own)."""
-    levels = [10 * np.log10(np.mean(np.asarray(samples[i], dtype=np.float64) ** 2) + 1e-12) for i in range(2)]
+    levels = [10 * np.log10(_mean_square(samples[i]) + 1e-12) for i in range(2)]
     if abs(levels[0] - levels[1]) >= SILENT_CHANNEL_DB:
         return int(np.argmin(levels))
     if min(levels) < -80:

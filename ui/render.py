@@ -119,6 +119,14 @@ def moments_rows(analysis: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
+def _evidence_item(item: Any, *, bold: bool = False) -> tuple[dict[str, Any], str]:
+    """A report item (dict or plain text) and its bullet line with the evidence after it."""
+    item = item if isinstance(item, dict) else {"text": item}
+    ev = _evidence(item.get("evidence"))
+    text = esc(item.get("text", ""))
+    return item, f"- {f'**{text}**' if bold else text}" + (f" _(evidence: {esc(ev)})_" if ev else "")
+
+
 def _evidence(ev: Any) -> str:
     """Evidence as 'u4 00:22, u8 00:52' (utterance ids and clock times) or case ids."""
     if ev is None:
@@ -151,17 +159,14 @@ def report_md(report: dict[str, Any] | None) -> str:
     if strengths:
         lines = ["### Strengths"]
         for st in strengths:
-            st = st if isinstance(st, dict) else {"text": st}
-            ev = _evidence(st.get("evidence"))
-            lines.append(f"- {esc(st.get('text', ''))}" + (f" _(evidence: {esc(ev)})_" if ev else ""))
+            lines.append(_evidence_item(st)[1])
         blocks.append("\n".join(lines))
     improvements = report.get("improvements") or []
     if improvements:
         lines = ["### To improve"]
         for imp in improvements:
-            imp = imp if isinstance(imp, dict) else {"text": imp}
-            ev = _evidence(imp.get("evidence"))
-            lines.append(f"- **{esc(imp.get('text', ''))}**" + (f" _(evidence: {esc(ev)})_" if ev else ""))
+            imp, line = _evidence_item(imp, bold=True)
+            lines.append(line)
             if imp.get("suggestion"):
                 lines.append(f"  - Try: {esc(imp['suggestion'])}")
             if imp.get("example_case"):

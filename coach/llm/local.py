@@ -35,6 +35,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 
 from coach.errors import ConfigurationError, DependencyMissingError, LLMError
+from coach.llm.budget import message_text
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class LocalChatModel(BaseChatModel):
     # ---------------------------------------------------------------- internals --
     def _inputs(self, messages: list[BaseMessage]) -> Any:
         tok = self.loaded.tokenizer
-        chat = [{"role": _ROLE.get(m.type, "user"), "content": _text(m)} for m in messages]
+        chat = [{"role": _ROLE.get(m.type, "user"), "content": message_text(m)} for m in messages]
         return tok.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)
 
     def _gen_kwargs(self, **kwargs: Any) -> dict[str, Any]:
@@ -301,13 +302,6 @@ class LocalChatModel(BaseChatModel):
         if run_manager:
             run_manager.on_llm_new_token(piece, chunk=chunk)
         return chunk
-
-
-def _text(m: BaseMessage) -> str:
-    c = m.content
-    if isinstance(c, str):
-        return c
-    return "".join(b if isinstance(b, str) else str(b.get("text", "")) for b in c)
 
 
 def _apply_stop(text: str, stop: list[str] | None) -> str:

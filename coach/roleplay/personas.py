@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -64,7 +64,8 @@ BUYER_ACTS: tuple[str, ...] = (
 )
 #: rep acts that can resolve an objection (see acts.py)
 RESOLVING_ACTS = ("evidence", "roi", "concession", "next_step", "need_linked_value", "value_statement", "clarify")
-TRIGGERS = (
+#: what can make the buyer raise an agenda objection
+TriggerKind = Literal[
     "start",
     "after_turns",
     "price_mentioned",
@@ -73,7 +74,8 @@ TRIGGERS = (
     "pitch_without_discovery",
     "next_step_proposed",
     "keyword",
-)
+]
+TRIGGERS: tuple[str, ...] = get_args(TriggerKind)
 
 
 class _Strict(BaseModel):
@@ -133,16 +135,7 @@ class Authority(_Strict):
 
 
 class Trigger(_Strict):
-    when: Literal[
-        "start",
-        "after_turns",
-        "price_mentioned",
-        "pushy_close",
-        "competitor_mentioned",
-        "pitch_without_discovery",
-        "next_step_proposed",
-        "keyword",
-    ]
+    when: TriggerKind
     turns: int | None = Field(default=None, ge=0)
     keywords: list[str] = Field(default_factory=list)
 
@@ -153,6 +146,13 @@ class Trigger(_Strict):
         if self.when == "keyword" and not self.keywords:
             raise ValueError("'keyword' trigger needs 'keywords'")
         return self
+
+
+def _one_of(value: str, known: tuple[str, ...], what: str) -> str:
+    """``value`` when it is in ``known``; otherwise a validation error listing the choices."""
+    if value not in known:
+        raise ValueError(f"unknown {what} {value!r}; known: {', '.join(known)}")
+    return value
 
 
 class AgendaItem(_Strict):
@@ -167,9 +167,7 @@ class AgendaItem(_Strict):
     @field_validator("objection")
     @classmethod
     def _known_objection(cls, v: str) -> str:
-        if v not in OBJECTION_IDS:
-            raise ValueError(f"unknown objection id {v!r}; known: {', '.join(OBJECTION_IDS)}")
-        return v
+        return _one_of(v, OBJECTION_IDS, "objection id")
 
     @field_validator("resolved_by")
     @classmethod
@@ -215,9 +213,7 @@ class Persona(_Strict):
     @field_validator("industry")
     @classmethod
     def _known_industry(cls, v: str) -> str:
-        if v not in INDUSTRIES:
-            raise ValueError(f"unknown industry {v!r}; known: {', '.join(INDUSTRIES)}")
-        return v
+        return _one_of(v, INDUSTRIES, "industry")
 
     @field_validator("templates")
     @classmethod

@@ -5,27 +5,15 @@ unit tests of the coach features (scripts, reports, retrospectives). The real hy
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coach.errors import NotFoundError
 from retrieval.cases import Case, parse_case_text
+from retrieval.search import CaseHit as Hit
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "cases"
 _WORD = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]")
-
-
-@dataclass
-class Hit:
-    id: str
-    title: str
-    outcome: str
-    industry: str
-    product: str
-    score: float
-    snippet: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class MemoryKB:

@@ -3,14 +3,10 @@ knowledge base over a few sample cases, and the bundled SmolLM2 for the summary.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from conftest import MODEL_CACHE
+from helpers.local_kb import services_over_cases
 
-from coach.llm.local import LocalChatModel
 from coach.report import generate_report
-from coach.services import Services
 from coach.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -21,17 +17,8 @@ CASES = ["med-eastbank-portascan-2025", "med-northgate-clearview-2025", "med-alp
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory):
-    from coach.settings import Settings
-
-    root = tmp_path_factory.mktemp("report-local")
-    src = root / "cases"
-    src.mkdir()
-    for cid in CASES:
-        shutil.copy(REPO_ROOT / "knowledge" / "cases" / f"{cid}.md", src / f"{cid}.md")
-    settings = Settings.for_tests(root / "data")
-    settings.llm.max_new_tokens = 32
-    svc = Services(settings, llm=LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=32, timeout_s=60))
-    svc.kb.ingest([src])
+    svc, _ = services_over_cases(tmp_path_factory.mktemp("report-local"), CASES,
+                                 llm_settings={"max_new_tokens": 32}, max_new_tokens=32, timeout_s=60)
     return svc
 
 

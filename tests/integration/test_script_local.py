@@ -6,16 +6,15 @@ OpenAI-compatible stub server, which answers with invented ids and numbers."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from conftest import MODEL_CACHE
+from helpers.local_kb import services_over_cases
 from helpers.openai_stub_server import OpenAIStubServer
 
 from coach.accounts import import_directory
 from coach.llm import build_chat_model
 from coach.llm.local import LocalChatModel
-from coach.services import Services
 from coach.settings import REPO_ROOT, LLMSettings
 from scripts_gen import generate_script
 from scripts_gen.casefacts import number_set
@@ -30,18 +29,9 @@ ACCOUNT = "Westlake Riverside Hospital"
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory):
-    from coach.settings import Settings
-
-    root = tmp_path_factory.mktemp("script-local")
-    src = root / "cases"
-    src.mkdir()
-    for cid in CASES:
-        shutil.copy(REPO_ROOT / "knowledge" / "cases" / f"{cid}.md", src / f"{cid}.md")
-    settings = Settings.for_tests(root / "data")
-    settings.llm.timeout_s = 60
-    settings.llm.max_new_tokens = 24  # per section: enough to exercise streaming and validation
-    svc = Services(settings, llm=LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24))
-    rep = svc.kb.ingest([src])
+    # 24 new tokens per section: enough to exercise streaming and validation
+    svc, rep = services_over_cases(tmp_path_factory.mktemp("script-local"), CASES,
+                                   llm_settings={"timeout_s": 60, "max_new_tokens": 24}, max_new_tokens=24)
     assert not getattr(rep, "errors", None)
     import_directory(svc.db, REPO_ROOT / "knowledge" / "demo")
     return svc

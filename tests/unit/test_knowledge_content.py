@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coach.roleplay.personas import OBJECTION_IDS
+
 ROOT = Path(__file__).resolve().parents[2] / "knowledge"
 CASES = ROOT / "cases"
 PLAYBOOK = ROOT / "playbook" / "objections.yaml"
@@ -30,21 +32,7 @@ INDUSTRIES = {
     "industrial-equipment",
 }
 MAIN_INDUSTRIES = INDUSTRIES - {"industrial-equipment"}
-OBJECTIONS = {
-    "price",
-    "budget-timing",
-    "competitor",
-    "clinical-evidence",
-    "integration",
-    "switching-cost",
-    "authority",
-    "procurement-process",
-    "roi-proof",
-    "service-coverage",
-    "risk-safety",
-    "contract-terms",
-    "status-quo",
-}
+OBJECTIONS = set(OBJECTION_IDS)  # the one objection vocabulary (personas validate against it too)
 REQUIRED_KEYS = {
     "id", "title", "industry", "product", "outcome", "deal_size", "currency",
     "region", "customer", "objections", "tags", "date",
