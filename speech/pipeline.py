@@ -198,7 +198,7 @@ class CallAnalyzer:
             duration_s=round(audio.duration_s, 3), channels=audio.source_channels, sample_rate=audio.source_sample_rate
         )
 
-        from speech.diarize_early import EarlyDiarization, tap_words
+        from speech.diarize_early import EarlyDiarization
         from speech.pipeline_stereo import is_two_party_stereo, transcribe_channels
 
         view = _parties_view(audio, mono)
@@ -213,8 +213,9 @@ class CallAnalyzer:
                         self.transcriber, audio, language=language, on_progress=progress
                     )
                 else:
-                    with tap_words(self.transcriber, early.feed if early else None):
-                        transcript = self.transcriber.transcribe(mono, language=language, on_progress=progress)
+                    transcript = self.transcriber.transcribe(
+                        mono, language=language, on_progress=progress, on_words=early.feed if early else None
+                    )
         finally:
             features = early.finish() if early is not None else None
         run.warn(transcript.warnings)

@@ -23,7 +23,7 @@ import logging
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -134,8 +134,13 @@ class Transcriber:
         language: str | None = None,
         *,
         on_progress: ProgressCallback | None = None,
+        on_words: Callable[[list[Word]], None] | None = None,
     ) -> TranscriptResult:
-        """Transcribe mono 16 kHz float32 audio; empty audio gives an empty result."""
+        """Transcribe mono 16 kHz float32 audio; empty audio gives an empty result.
+
+        ``on_words`` receives each decoded segment's words as soon as they exist (the
+        pipeline starts diarization work on them while Whisper goes on); a failing
+        callback is logged and never breaks transcription."""
         samples = np.asarray(samples) if not isinstance(samples, np.ndarray) else samples
         if samples.ndim != 1:
             raise ValueError(f"transcribe expects mono audio, got shape {samples.shape}")
@@ -161,7 +166,13 @@ class Transcriber:
                 convert = self._script_converter(use or lang)
                 for seg in segments:
                     new = self._segment_words(seg, offset, words)
-                    words.extend(convert(new) if convert else new)
+                    new = convert(new) if convert else new
+                    words.extend(new)
+                    if on_words is not None and new:
+                        try:
+                            on_words(new)
+                        except Exception:
+                            log.warning("on_words callback failed", exc_info=True)
                     if on_progress is not None and duration > 0:
                         on_progress("transcribe", min(1.0, (offset + float(seg.end)) / duration))
                 if on_progress is not None and duration > 0:

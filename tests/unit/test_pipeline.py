@@ -35,7 +35,7 @@ class FakeTranscriber:
         self.language = language
         self.seen = None
 
-    def transcribe(self, samples, language=None, on_progress=None):
+    def transcribe(self, samples, language=None, on_progress=None, on_words=None):
         self.seen = (samples.shape, language)
         self.calls = getattr(self, "calls", 0) + 1
         if on_progress:

@@ -67,6 +67,22 @@ def test_words_and_language():
     assert call["beam_size"] == 5 and "hotwords" not in call  # equal to bare faster-whisper
 
 
+def test_on_words_gets_each_segment_as_decoded_and_a_failing_callback_is_harmless():
+    seen: list[list[str]] = []
+    model = FakeModel()
+    res = make(model, chunk_s=10.0).transcribe(
+        np.zeros(SAMPLE_RATE * 25, np.float32), on_words=lambda ws: seen.append([w.text for w in ws])
+    )
+    assert len(seen) == len(model.calls) >= 2  # one callback per decoded segment
+    assert sum(seen, []) == [w.text for w in res.words]
+
+    def broken(_words):
+        raise ValueError("sink broke")
+
+    res = make(FakeModel()).transcribe(np.zeros(SAMPLE_RATE * 5, np.float32), on_words=broken)
+    assert [w.text for w in res.words] == [" hello", " world"]
+
+
 def test_long_audio_is_chunked_with_offsets_and_language_kept():
     model = FakeModel(language="de")
     sr = SAMPLE_RATE
