@@ -14,7 +14,7 @@ Relevant for a query = the won base cases of the query listing's category.
 - hit@1: the first result is of the right category.  MRR@5: 1/rank of the first one.
 
 Modes: vector only, BM25 only, hybrid with the product defaults (relative-score fusion,
-weights 0.75:0.25, chosen a priori: Weaviate's default alpha), plain RRF (1:1, k=60), and
+weights 0.75:0.25 taken from Weaviate's default alpha, not fitted), plain RRF (1:1, k=60), and
 hybrid with the fusion function and weights tuned on each seed's validation split (grid
 search; the test split is never used for tuning). Repeated over several seeds.
 

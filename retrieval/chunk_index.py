@@ -2,8 +2,8 @@
 and per-chunk filter columns, all in the same row order.
 
 Why the vectors too: Chroma evaluates metadata ``where`` filters slowly on large
-collections (≈70-190 ms at 100k chunks here, see docs/knowledge-base.md), while an exact
-cosine search over a NumPy matrix with a boolean mask takes ≈15-20 ms. So filtered
+collections (≈120-160 ms at 100k chunks here, see docs/knowledge-base.md), while an exact
+cosine search over a NumPy matrix with a boolean mask takes ≈6-7 ms. So filtered
 vector queries run here (exact), unfiltered ones on Chroma's HNSW (approximate, ≈5 ms).
 
 The index is a cache derived from the store: rebuilt when the store's revision changes,
@@ -13,6 +13,7 @@ every chunk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
@@ -27,6 +28,23 @@ from retrieval.filters import Filters
 
 log = logging.getLogger(__name__)
 FILTER_KEYS = ("outcome", "f_industry", "f_product", "f_region")
+_blas = None
+
+
+def _single_thread_blas():
+    """One BLAS thread for the mat-vec. OpenBLAS worker threads busy-wait after a call
+    and starve torch's threads, which made the *next* query embedding 5-10x slower on
+    2 cores (filtered p95 ≈ 110 ms instead of ≈ 30 ms); a single-threaded mat-vec costs
+    ≈ 1-2 ms more at 100k chunks."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            _blas = False
+    return _blas.limit(limits=1, user_api="blas") if _blas else contextlib.nullcontext()
 
 
 @dataclass
@@ -119,7 +137,9 @@ class ChunkIndex:
         """Exact cosine search (vectors are L2-normalised)."""
         if self.vectors is None or not len(self):
             return []
-        return self._top(self.vectors @ vector.astype(np.float32), n, self.mask(filters), -np.inf)
+        with _single_thread_blas():
+            scores = self.vectors @ vector.astype(np.float32)
+        return self._top(scores, n, self.mask(filters), -np.inf)
 
     # ---- persistence -----------------------------------------------------------------------
     def save(self, directory: Path, revision: str) -> None:
