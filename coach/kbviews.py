@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.errors import InputError, NotFoundError, SalesCoachError, UnsupportedMediaError
+from coach.errors import InputError, SalesCoachError, UnsupportedMediaError
 from coach.permissions import Principal, require_role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,10 +56,7 @@ def search_cases(
 
 
 def get_case(services: "Services", case_id: str) -> dict[str, Any]:
-    case = services.kb.get_case(case_id)
-    if case is None:
-        raise NotFoundError(f"case {case_id} not found")
-    return to_plain(case)
+    return to_plain(services.kb.get_case(case_id))  # NotFoundError from the KB
 
 
 def ingest_uploads(services: "Services", principal: Principal, kind: str, files: list[tuple[str, Path]]) -> dict[str, Any]:
