@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from coach.llm.local import LocalChatModel
-    from coach.report import generate_report
+    from coach.reports.postcall import generate_report
     from scripts_gen import generate_script
 
     svc = setup_services(args.data_dir)

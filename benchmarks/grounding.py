@@ -46,7 +46,7 @@ CITE = re.compile(r"\[([A-Za-z0-9][\w.:\-]*)\]")
 
 def setup_services(data_dir: Path | None, llm: Any = None) -> Any:
     """Services over a data dir with the sample cases ingested and the demo accounts imported."""
-    from coach.accounts import import_directory
+    from coach.accounts.service import import_directory
     from coach.services import Services
     from coach.settings import Settings
 
@@ -158,7 +158,7 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=48, help="local model: tokens per section")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from coach.accounts import AccountService
+    from coach.accounts.service import AccountService
     from coach.llm.local import LocalChatModel
 
     svc = setup_services(args.data_dir)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach.roleplay.engine import Simulation  # noqa: E402
 from coach.roleplay.personas import get_persona  # noqa: E402
-from coach.roleplay.render import LLMRenderer, TemplateRenderer  # noqa: E402
+from coach.roleplay.buyer_lines import LLMRenderer, TemplateRenderer  # noqa: E402
 
 SCRIPTS = ROOT / "benchmarks" / "roleplay_scripts"
 PERSONAS = ("icu-nurse-manager", "food-distributor-zhang")

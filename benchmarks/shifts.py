@@ -1,332 +1,235 @@
-"""Emotional-shift detection on MELD (dyadic dev split): the detector before and after the
-embedding sentiment, against two trivial baselines, plus per-utterance sentiment agreement.
+"""Emotional-shift detection on MELD dev (chose nothing), against trivial baselines and the
+detector before issue 10; shifts per 10 minutes on real and demo calls; the sentiment
+stage's share of analyze time.
 
-Each dialogue (rows sharing Dialogue_ID, ordered by Utterance_ID) is written as a ``.txt``
-transcript (``Speaker: text``), parsed with ``speech.transcripts.parse_transcript`` and
-analysed with ``speech.analysis.analyze_conversation``. Gold shift (data README): an
-utterance whose gold sentiment label differs from the same speaker's previous
-utterance's label; only utterances with a previous same-speaker utterance are scored.
+Splits: the sentiment head, its band and the detector's ``alpha`` / ``min_strength`` were
+chosen on MELD **train** (``benchmarks/train_sentiment.py``, grouped CV, out-of-fold);
+every MELD figure here is on **dev**, which chose nothing.
 
-* after (default): sentiment = mean(VADER, MiniLM + logistic head), ``label`` detector
-  (speaker's polarity label changes, |change| > margin)
-* before: VADER sentiment, ``zscore`` detector (EWMA baseline, alpha 0.5), the first version
-* baseline A: flag every change of VADER's label (compound >= 0.05 positive, <= -0.05
-  negative, else neutral) between a speaker's consecutive utterances
-* baseline B: flag every same-speaker turn
+Gold (data README): an utterance whose sentiment label differs from the same speaker's
+previous utterance; only utterances with a previous same-speaker utterance are scored.
+Each dialogue goes through the product path: written as a ``Speaker: text`` transcript,
+parsed by ``speech.transcripts.parse_transcript``, analysed by
+``speech.analysis.analyze_conversation`` (its ``emotion_shifts`` are the flags).
 
-No MELD data is used for training (the sentiment head is trained on the project's own
-sentences). The one free parameter of each detector (``margin`` / ``threshold``) is
-chosen on the even Dialogue_IDs (tuning half) by F1 and all figures are reported on the
-odd ones (held-out half). Direction-aware scoring counts a flag as correct only when it is
-a gold shift and its direction matches the gold change (negative < neutral < positive).
+* shipped: e5 context head + strength detector (settings from train)
+* before issue 10: mean(VADER, MiniLM head) + label-change detector, flags recorded at the
+  commit in ``benchmarks/results/sentiment_before_issue10.json``
+* VADER sign change: a change of VADER's label (±0.05) between a speaker's turns
+* flag every same-speaker turn
 
-    .venv/bin/python benchmarks/shifts.py          # prints Markdown, writes JSON
+Intervals: 95 % bootstrap over dialogues (1000 resamples).
+
+Calls: the real recordings in ``../shared/data/audio`` (full audio pipeline) and the demo
+transcripts in ``knowledge/demo/calls``: shifts (all, customer, shown by default) per 10
+minutes, and ``timings["sentiment"]`` / total analyze time (warm: e5 already loaded).
+
+    OMP_NUM_THREADS=2 .venv/bin/python -m benchmarks.shifts [--no-audio]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import random
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
+from benchmarks.common import SHARED_DATA, md_table, write_results  # noqa: E402
+from benchmarks.meld import DEV_CSV, ORDER, Dialogue, gold_shift_items, load_dialogues  # noqa: E402
 from speech.analysis import analyze_conversation  # noqa: E402
-from speech.sentiment import NEUTRAL_BAND, VADER_ONLY, polarity_label, vader_score  # noqa: E402
-from speech.shifts import ShiftConfig, detect_shifts  # noqa: E402
+from speech.sentiment import polarity_label, vader_score  # noqa: E402
+from speech.shift_summary import key_shifts, summarize  # noqa: E402
+from speech.shifts import ShiftConfig  # noqa: E402
 from speech.transcripts import parse_transcript  # noqa: E402
 from speech.types import CallAnalysis  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "dialogues" / "meld" / "dev_sent_emo_dya.csv"
-DEFAULT_OUT = REPO / "benchmarks" / "results" / "shifts.json"
-ORDER = {"negative": -1, "neutral": 0, "positive": 1}
-THRESHOLDS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)  # zscore detector (before)
-MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # label detector (after)
-ALPHA = 0.5  # zscore detector (before), fixed as in its first measurement
-VADER_BAND = 0.05  # baseline A: VADER's own thresholds
-CLASSES = ("negative", "neutral", "positive")
+log = logging.getLogger("benchmarks.shifts")
+
+BEFORE_FILE = REPO / "benchmarks" / "results" / "sentiment_before_issue10.json"
+DEMO_CALLS = REPO / "knowledge" / "demo" / "calls"
+REAL_AUDIO = ("audio/diarization/sample.wav", "audio/diarization/stereo_diarization.wav",
+              "audio/wer/TEST_MEETING_T0000000001_S00000.wav")
+VADER_BAND = 0.05
+N_BOOT = 1000
+
+Flags = dict[int, int]  # row index -> direction (+1 / -1)
+Gold = list[tuple[int, bool, int]]
 
 
-@dataclass
-class Dialogue:
-    id: int
-    rows: list[tuple[str, str, str]]  # (speaker, text, gold sentiment)
-
-
-def load_dialogues(path: Path) -> list[Dialogue]:
-    by_id: dict[int, list[tuple[int, str, str, str]]] = {}
-    with open(path, encoding="utf-8", newline="") as fh:
-        for r in csv.DictReader(fh):
-            text = " ".join(r["Utterance"].split())
-            by_id.setdefault(int(r["Dialogue_ID"]), []).append(
-                (int(r["Utterance_ID"]), r["Speaker"].strip(), text, r["Sentiment"].strip())
-            )
-    return [
-        Dialogue(did, [(s, t, g) for _, s, t, g in sorted(rows)])
-        for did, rows in sorted(by_id.items())
-    ]
-
-
-def analyse(d: Dialogue, workdir: Path, cfg: ShiftConfig | None = None, sentiment_model: str | None = None) -> CallAnalysis:
-    """The production path: write a .txt transcript, parse it, analyse it."""
-    path = workdir / f"meld_{d.id}.txt"
-    path.write_text("".join(f"{s}: {t}\n" for s, t, _ in d.rows), encoding="utf-8")
+def analyse(d: Dialogue, work: Path) -> CallAnalysis:
+    path = work / f"meld_{d.id}.txt"
+    path.write_text("".join(f"{r.speaker}: {r.text}\n" for r in d.rows), encoding="utf-8")
     parsed = parse_transcript(path)
     if len(parsed.utterances) != len(d.rows):
         raise ValueError(f"dialogue {d.id}: {len(parsed.utterances)} utterances parsed from {len(d.rows)} rows")
-    return analyze_conversation(parsed.utterances, language="en", timed=parsed.timed, shift_config=cfg,
-                                sentiment_model=sentiment_model)
+    return analyze_conversation(parsed.utterances, language="en", timed=parsed.timed)
 
 
-def gold_items(d: Dialogue) -> list[tuple[int, bool, int]]:
-    """(row index, gold shift?, gold direction -1/0/+1) for rows with a previous
-    same-speaker row."""
-    last: dict[str, str] = {}
-    out = []
-    for i, (spk, _, gold) in enumerate(d.rows):
-        if spk in last:
-            out.append((i, gold != last[spk], ORDER[gold] - ORDER[last[spk]]))
-        last[spk] = gold
-    return out
-
-
-def vader_sign_flags(a: CallAnalysis) -> dict[int, int]:
-    """Baseline A: row index -> direction (+1/-1) where VADER's label changes.
-    ``a`` must be a VADER-only analysis."""
-    last: dict[str, float] = {}
-    flags = {}
-    for i, u in enumerate(a.utterances):
-        assert u.sentiment is not None
-        if u.speaker in last:
-            prev = ORDER[polarity_label(last[u.speaker], VADER_BAND)]
-            cur = ORDER[polarity_label(u.sentiment, VADER_BAND)]
-            if prev != cur:
-                flags[i] = 1 if cur > prev else -1
-        last[u.speaker] = u.sentiment
-    return flags
-
-
-def detector_flags(a: CallAnalysis, shifts=None) -> dict[int, int]:
+def shipped_flags(a: CallAnalysis) -> Flags:
     index = {u.id: i for i, u in enumerate(a.utterances)}
-    return {index[s.utterance_id]: (1 if s.direction == "positive" else -1) for s in (shifts or a.emotion_shifts)}
+    return {index[s.utterance_id]: 1 if s.direction == "positive" else -1 for s in a.emotion_shifts}
 
 
-def all_turn_flags(a: CallAnalysis) -> dict[int, int]:
-    """Baseline B, with the direction of VADER's score change (ties -> negative)."""
-    last: dict[str, float] = {}
-    flags = {}
-    for i, u in enumerate(a.utterances):
-        if u.speaker in last:
-            flags[i] = 1 if (u.sentiment or 0) > last[u.speaker] else -1
-        last[u.speaker] = u.sentiment or 0.0
+def vader_flags(d: Dialogue) -> Flags:
+    last: dict[str, int] = {}
+    flags: Flags = {}
+    for i, r in enumerate(d.rows):
+        cur = ORDER[polarity_label(vader_score(r.text), VADER_BAND)]
+        if r.speaker in last and cur != last[r.speaker]:
+            flags[i] = 1 if cur > last[r.speaker] else -1
+        last[r.speaker] = cur
     return flags
 
 
-def counts(golds: list[list[tuple[int, bool, int]]], flags: list[dict[int, int]], directed: bool) -> tuple[int, int, int]:
+def every_turn_flags(d: Dialogue) -> Flags:
+    seen: set[str] = set()
+    flags: Flags = {}
+    for i, r in enumerate(d.rows):
+        if r.speaker in seen:
+            flags[i] = 1
+        seen.add(r.speaker)
+    return flags
+
+
+def counts(golds: list[Gold], flags: list[Flags], directed: bool = False) -> tuple[int, int, int]:
     tp = fp = fn = 0
     for gold, fl in zip(golds, flags):
         for i, is_shift, gdir in gold:
             pred = i in fl
             hit = is_shift and (not directed or (gdir > 0) == (fl.get(i, 0) > 0))
-            if pred and hit:
-                tp += 1
-            elif pred:
-                fp += 1
-            if is_shift and not (pred and hit):
-                fn += 1
+            tp += pred and hit
+            fp += pred and not hit
+            fn += is_shift and not (pred and hit)
     return tp, fp, fn
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "tp": tp, "fp": fp, "fn": fn}
+    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}
 
 
-def bootstrap_f1_gain(golds, flags_a, flags_b, n: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95 % interval of F1(a) - F1(b), resampling dialogues."""
+def bootstrap(golds: list[Gold], systems: dict[str, list[Flags]], ref: str, n: int = N_BOOT, seed: int = 0) -> dict:
+    """95 % intervals of each system's P/R/F1 and of ``ref``'s F1 and precision gain over each."""
     rng = random.Random(seed)
     k = len(golds)
-    diffs = []
+    samples: dict[str, dict[str, list[float]]] = {s: {"precision": [], "recall": [], "f1": []} for s in systems}
+    gains: dict[str, dict[str, list[float]]] = {s: {"f1": [], "precision": []} for s in systems if s != ref}
     for _ in range(n):
         idx = [rng.randrange(k) for _ in range(k)]
         g = [golds[i] for i in idx]
-        fa = prf(*counts(g, [flags_a[i] for i in idx], False))["f1"]
-        fb = prf(*counts(g, [flags_b[i] for i in idx], False))["f1"]
-        diffs.append(fa - fb)
-    diffs.sort()
-    return round(diffs[int(0.025 * n)], 3), round(diffs[int(0.975 * n)], 3)
+        res = {s: prf(*counts(g, [fl[i] for i in idx])) for s, fl in systems.items()}
+        for s, m in res.items():
+            for key in ("precision", "recall", "f1"):
+                samples[s][key].append(m[key])
+        for s in gains:
+            for key in ("f1", "precision"):
+                gains[s][key].append(res[ref][key] - res[s][key])
+
+    def ci(v: list[float]) -> list[float]:
+        v = sorted(v)
+        return [round(v[int(0.025 * n)], 3), round(v[int(0.975 * n)], 3)]
+
+    return {"systems": {s: {key: ci(v) for key, v in m.items()} for s, m in samples.items()},
+            "gain_of_shipped_over": {s: {key: ci(v) for key, v in m.items()} for s, m in gains.items()}}
 
 
-def configs(kind: str) -> list[ShiftConfig]:
-    if kind == "after":
-        return [ShiftConfig(mode="label", margin=m) for m in MARGINS]
-    return [ShiftConfig(mode="zscore", alpha=ALPHA, threshold=t) for t in THRESHOLDS]
-
-
-def param(cfg: ShiftConfig) -> float:
-    return cfg.margin if cfg.mode == "label" else cfg.threshold
-
-
-def operating_points(analyses: list[CallAnalysis], golds, kind: str) -> list[dict]:
-    grid = []
-    for cfg in configs(kind):
-        fl = [detector_flags(a, detect_shifts(a.utterances, cfg)) for a in analyses]
-        flagged = sum(len(f) for f in fl)
-        grid.append({"mode": cfg.mode, "param": param(cfg), "flagged": flagged, **prf(*counts(golds, fl, False))})
-    return grid
-
-
-def tune(analyses: list[CallAnalysis], golds, kind: str) -> tuple[ShiftConfig, list[dict]]:
-    grid = operating_points(analyses, golds, kind)
-    best = max(range(len(grid)), key=lambda k: (grid[k]["f1"], grid[k]["precision"]))
-    return configs(kind)[best], grid
-
-
-def agreement(golds: list[str], scores: list[float], band: float) -> dict[str, float]:
-    """3-class agreement of polarity labels with MELD's sentiment labels."""
-    pred = [polarity_label(s, band) for s in scores]
-    acc = sum(p == g for p, g in zip(pred, golds)) / len(golds)
-    f1s = []
-    for c in CLASSES:
-        tp = sum(p == c and g == c for p, g in zip(pred, golds))
-        fp = sum(p == c and g != c for p, g in zip(pred, golds))
-        fn = sum(p != c and g == c for p, g in zip(pred, golds))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return {"accuracy": round(acc, 3), "macro_f1": round(sum(f1s) / 3, 3), "band": band}
-
-
-def sentiment_agreement(dialogues: list[Dialogue], after: list[CallAnalysis]) -> dict[str, dict]:
-    golds = [g for d in dialogues for _, _, g in d.rows]
-    ens = [u.sentiment for a in after for u in a.utterances]
-    vad = [vader_score(t) for d in dialogues for _, t, _ in d.rows]
-    emb = [2 * e - v for e, v in zip(ens, vad)]  # the ensemble is the mean of the two
-    return {
-        "VADER (band 0.05)": agreement(golds, vad, VADER_BAND),
-        f"VADER (band {NEUTRAL_BAND})": agreement(golds, vad, NEUTRAL_BAND),
-        f"MiniLM + logistic head (band {NEUTRAL_BAND})": agreement(golds, emb, NEUTRAL_BAND),
-        f"mean of both, the default (band {NEUTRAL_BAND})": agreement(golds, ens, NEUTRAL_BAND),
-    }
-
-
-def analyse_all(dialogues: list[Dialogue], work: Path, model: str | None) -> tuple[list[CallAnalysis], float]:
-    t0 = time.perf_counter()
-    out = [analyse(d, work, sentiment_model=model) for d in dialogues]
-    return out, time.perf_counter() - t0
-
-
-def run(data: Path) -> dict:
-    dialogues = load_dialogues(data)
-    tune_half = [d for d in dialogues if d.id % 2 == 0]
-    test_half = [d for d in dialogues if d.id % 2 == 1]
-    n_utts = sum(len(d.rows) for d in dialogues)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        analyse(dialogues[0], work)  # load the embedding model outside the timings
-        an_v, sec_v = analyse_all(dialogues, work, VADER_ONLY)
-        an_e, sec_e = analyse_all(dialogues, work, None)
-    half = {id(d): d.id % 2 for d in dialogues}
-    tune_v = [a for d, a in zip(dialogues, an_v) if half[id(d)] == 0]
-    test_v = [a for d, a in zip(dialogues, an_v) if half[id(d)] == 1]
-    tune_e = [a for d, a in zip(dialogues, an_e) if half[id(d)] == 0]
-    test_e = [a for d, a in zip(dialogues, an_e) if half[id(d)] == 1]
-    gold_tune = [gold_items(d) for d in tune_half]
-    golds = [gold_items(d) for d in test_half]
-    cfg_before, grid_before = tune(tune_v, gold_tune, "before")
-    cfg_after, grid_after = tune(tune_e, gold_tune, "after")
-    systems = {
-        f"after: mean(VADER, MiniLM head) + label detector (margin {cfg_after.margin})":
-            [detector_flags(a, detect_shifts(a.utterances, cfg_after)) for a in test_e],
-        f"before: VADER + z-score detector (threshold {cfg_before.threshold})":
-            [detector_flags(a, detect_shifts(a.utterances, cfg_before)) for a in test_v],
-        "baseline: VADER label change (±0.05)": [vader_sign_flags(a) for a in test_v],
-        "baseline: flag every same-speaker turn": [all_turn_flags(a) for a in test_v],
-    }
-    names = list(systems)
-    table = {name: prf(*counts(golds, fl, False)) for name, fl in systems.items()}
-    directed = {name: prf(*counts(golds, fl, True)) for name, fl in systems.items()}
+def meld(work: Path) -> dict:
+    dialogues = load_dialogues(DEV_CSV)
+    before = json.loads(BEFORE_FILE.read_text())["dialogues"] if BEFORE_FILE.exists() else None
+    golds = [gold_shift_items(d) for d in dialogues]
+    analyses = [analyse(d, work) for d in dialogues]
+    systems: dict[str, list[Flags]] = {"shipped": [shipped_flags(a) for a in analyses]}
+    if before is not None:
+        systems["before issue 10"] = [{int(k): v for k, v in before[str(d.id)]["shifts"].items()} for d in dialogues]
+    systems["VADER sign change (±0.05)"] = [vader_flags(d) for d in dialogues]
+    systems["flag every same-speaker turn"] = [every_turn_flags(d) for d in dialogues]
     n_items = sum(len(g) for g in golds)
     return {
-        "data": str(data.relative_to(REPO.parent)) if data.is_relative_to(REPO.parent) else str(data),
-        "split": "margin/threshold tuned on even Dialogue_IDs by F1, figures on odd Dialogue_IDs",
-        "dialogues": {"tune": len(tune_half), "test": len(test_half)},
-        "scored_turns_test": n_items,
-        "gold_shift_rate_test": round(sum(s for g in golds for _, s, _ in g) / n_items, 3),
-        "tuned": {"after": {"mode": "label", "margin": cfg_after.margin, "band": NEUTRAL_BAND},
-                  "before": {"mode": "zscore", "alpha": ALPHA, "threshold": cfg_before.threshold}},
-        "tuning_grid": {"after": grid_after, "before": grid_before},
-        "heldout_operating_points": {"after": operating_points(test_e, golds, "after"),
-                                     "before": operating_points(test_v, golds, "before")},
-        "results": table,
-        "results_direction_aware": directed,
-        "f1_gain_95ci": {
-            "after vs VADER label change": bootstrap_f1_gain(golds, systems[names[0]], systems[names[2]]),
-            "after vs flag every turn": bootstrap_f1_gain(golds, systems[names[0]], systems[names[3]]),
-            "after vs before": bootstrap_f1_gain(golds, systems[names[0]], systems[names[1]]),
-        },
-        "sentiment_agreement_all_dev": sentiment_agreement(dialogues, an_e),
-        "seconds": {"vader_only": round(sec_v, 2), "default": round(sec_e, 2)},
-        "utterances": n_utts,
-        "utterances_per_s": {"vader_only": round(n_utts / sec_v, 1), "default": round(n_utts / sec_e, 1)},
+        "split": "MELD dev: measured only; head, band, alpha, min_strength chosen on MELD train (grouped CV)",
+        "settings": ShiftConfig.shipped().__dict__,
+        "dialogues": len(dialogues), "scored_turns": n_items,
+        "gold_shift_rate": round(sum(s for g in golds for _, s, _ in g) / n_items, 3),
+        "results": {s: {**prf(*counts(golds, fl)), "flagged": sum(len(f) for f in fl)} for s, fl in systems.items()},
+        "results_direction_aware": {s: prf(*counts(golds, fl, directed=True)) for s, fl in systems.items()},
+        "ci95": bootstrap(golds, systems, "shipped"),
     }
+
+
+def call_row(name: str, a: CallAnalysis, duration_s: float) -> dict:
+    summ = summarize(a.emotion_shifts, [u.id for u in a.utterances])
+    per10 = 600.0 / duration_s if duration_s else 0.0
+    total = a.timings.get("total") or sum(v for k, v in a.timings.items() if k not in ("text_analysis", "sentiment"))
+    return {
+        "call": name, "language": a.language, "minutes": round(duration_s / 60, 2), "utterances": len(a.utterances),
+        "shifts": len(a.emotion_shifts), "customer_shifts": summ.customer,
+        "shown_by_default": len(key_shifts(a.emotion_shifts)),
+        "shifts_per_10min": round(len(a.emotion_shifts) * per10, 1),
+        "customer_shifts_per_10min": round(summ.customer * per10, 1),
+        "sentiment_s": a.timings.get("sentiment"), "analyze_s": round(total, 3),
+        "sentiment_share": round(a.timings.get("sentiment", 0.0) / total, 3) if total else None,
+    }
+
+
+def calls(with_audio: bool) -> list[dict]:
+    rows = []
+    for path in sorted(DEMO_CALLS.glob("*.txt")):
+        parsed = parse_transcript(path)
+        t0 = time.perf_counter()
+        a = analyze_conversation(parsed.utterances, language=None, timed=parsed.timed)
+        a.timings["total"] = round(time.perf_counter() - t0, 3)
+        dur = max((u.end for u in parsed.utterances), default=0.0)
+        rows.append({**call_row(f"demo: {path.stem}", a, dur), "timed": parsed.timed})
+    if with_audio:
+        from coach.settings import Settings  # noqa: PLC0415 - benchmark composes like the product
+        from speech.pipeline import CallAnalyzer  # noqa: PLC0415
+
+        cache = Path.home() / ".cache" / "salescoach-models"
+        analyzer = CallAnalyzer(Settings().speech, cache)
+        for rel in REAL_AUDIO:
+            path = SHARED_DATA / rel
+            if path.exists():
+                a = analyzer.analyze(path)
+                rows.append({**call_row(f"audio: {path.name}", a, a.audio.duration_s if a.audio else 0.0),
+                             "timed": True})
+    return rows
 
 
 def markdown(res: dict) -> str:
-    t = res["tuned"]
-    lines = [
-        f"MELD dyadic dev, {res['dialogues']['test']} held-out dialogues, {res['scored_turns_test']} scored "
-        f"same-speaker turns (gold shift rate {res['gold_shift_rate_test']}); tuned on "
-        f"{res['dialogues']['tune']} others: after margin={t['after']['margin']}, "
-        f"before threshold={t['before']['threshold']}",
-        "",
-    ]
-    for title, key in (("Shift detection", "results"), ("Direction-aware", "results_direction_aware")):
-        lines += [f"**{title}**", "", "| system | precision | recall | F1 |", "| --- | --- | --- | --- |"]
-        for name, m in res[key].items():
-            lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |")
-        lines.append("")
-    for kind, label in (("after", "margin"), ("before", "threshold")):
-        lines += [f"**{kind} detector at other {label}s (held-out half)**", "",
-                  f"| {label} | flagged | precision | recall | F1 |", "| --- | --- | --- | --- | --- |"]
-        for g in res["heldout_operating_points"][kind]:
-            lines.append(f"| {g['param']} | {g['flagged']} | {g['precision']:.3f} | {g['recall']:.3f} | {g['f1']:.3f} |")
-        lines.append("")
-    lines += ["**Per-utterance agreement with MELD sentiment labels (all 1,462 dev utterances)**", "",
-              "| scorer | accuracy | macro-F1 |", "| --- | --- | --- |"]
-    for name, m in res["sentiment_agreement_all_dev"].items():
-        lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
-    lines.append("")
-    for name, (lo, hi) in res["f1_gain_95ci"].items():
-        lines.append(f"F1 gain {name}, 95% bootstrap interval over dialogues: [{lo:+.3f}, {hi:+.3f}]")
-    ups = res["utterances_per_s"]
-    lines.append(f"Throughput (parse + full text analysis): default {ups['default']} utterances/s, "
-                 f"VADER only {ups['vader_only']} utterances/s")
+    m = res["meld"]
+    ci = m["ci95"]["systems"]
+    rows = [[s, v["precision"], v["recall"], v["f1"], v["flagged"],
+             f"P {ci[s]['precision']} R {ci[s]['recall']} F1 {ci[s]['f1']}"] for s, v in m["results"].items()]
+    lines = [f"**Shift detection, MELD dev: {m['dialogues']} dialogues, {m['scored_turns']} scored turns, "
+             f"gold shift rate {m['gold_shift_rate']} (settings chosen on MELD train)**", "",
+             md_table(["system", "precision", "recall", "F1", "flagged", "95% CI"], rows), ""]
+    for s, g in m["ci95"]["gain_of_shipped_over"].items():
+        lines.append(f"shipped minus {s}: F1 {g['f1']}, precision {g['precision']} (95% CI)")
+    lines += ["", "**Calls**", "", md_table(
+        ["call", "lang", "min", "utts", "shifts", "customer", "shown", "per 10 min", "sentiment share"],
+        [[r["call"], r["language"], r["minutes"], r["utterances"], r["shifts"], r["customer_shifts"],
+          r["shown_by_default"], r["shifts_per_10min"], r["sentiment_share"]] for r in res["calls"]])]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--no-audio", action="store_true", help="skip the real recordings (Whisper)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    if not args.data.exists():
-        print(f"MELD data not found at {args.data}", file=sys.stderr)
-        return 2
-    res = run(args.data)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=2), encoding="utf-8")
-    print(markdown(res))
-    print(f"\nwritten {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    with tempfile.TemporaryDirectory() as tmp:
+        analyse(load_dialogues(DEV_CSV)[0], Path(tmp))  # load e5 outside the timings
+        res = {"meld": meld(Path(tmp)), "calls": calls(not args.no_audio)}
+    path = write_results("shifts", res)
+    sys.stdout.write(markdown(res) + f"\n\nwritten {path.relative_to(REPO)}\n")
     return 0
 
 

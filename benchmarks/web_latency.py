@@ -48,10 +48,10 @@ def free_port() -> int:
 
 
 def seed(data_dir: Path) -> None:
-    from coach.demo import init_demo
+    from coach.demo.seed import init_demo
     from coach.services import Services
     from coach.settings import Settings
-    from coach.users import get_principal
+    from coach.auth.users import get_principal
 
     services = Services(Settings(data_dir=data_dir))
     if get_principal(services.db, "rep1") is None:

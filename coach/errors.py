@@ -1,7 +1,18 @@
 """Domain errors. Raised anywhere in the core; turned into messages only at the edges
-(CLI exit codes, HTTP status codes, UI notices)."""
+(CLI exit codes, HTTP status codes, UI notices).
+
+The floors below ``coach`` (:mod:`speech`, :mod:`retrieval`, :mod:`scripts_gen`) import
+nothing of ours, so each has its own small hierarchy (``speech.errors.SpeechError``, ...)
+whose classes carry the same ``http_status`` and ``code`` as the same-named classes here
+(tests/unit/test_architecture.py checks it). The edges catch :data:`DOMAIN_ERRORS`, so a
+user sees the same message, exit code and HTTP status wherever an error was raised.
+"""
 
 from __future__ import annotations
+
+from retrieval.errors import RetrievalError
+from scripts_gen.errors import ScriptsGenError
+from speech.errors import SpeechError
 
 
 class SalesCoachError(Exception):
@@ -67,6 +78,13 @@ class AuthenticationError(SalesCoachError):
     code = "unauthorized"
 
 
+class TooManyAttemptsError(AuthenticationError):
+    """Logins refused for a while after repeated wrong passwords."""
+
+    http_status = 429
+    code = "too_many_attempts"
+
+
 class ConfigurationError(SalesCoachError):
     """Settings point at something that is missing (model path, package, endpoint)."""
 
@@ -95,3 +113,10 @@ class ValidationFailed(InputError):
     """A knowledge file (case, persona, rubric) does not match its schema."""
 
     code = "validation_failed"
+
+
+#: what the edges catch and turn into messages: ours and the floors' errors, which all carry
+#: ``message``, ``detail``, ``http_status`` and ``code``.
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (SalesCoachError, SpeechError, RetrievalError, ScriptsGenError)
+#: the type of any of :data:`DOMAIN_ERRORS` (for annotations).
+DomainError = SalesCoachError | SpeechError | RetrievalError | ScriptsGenError

@@ -17,6 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retrieval.settings import RetrievalSettings
+from speech.settings import SpeechSettings
+
+__all__ = ["Settings", "SpeechSettings", "RetrievalSettings", "LLMSettings", "ServerSettings"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
 
@@ -25,67 +30,19 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("SALESCOACH_DATA_DIR", Path.home() / ".salescoach"))
 
 
-class SpeechSettings(BaseModel):
-    #: directory of a CTranslate2 Whisper model; empty = the bundled base model
-    whisper_model: str = ""
-    compute_type: str = "int8"
-    device: str = "cpu"
-    cpu_threads: int = 0  # 0 = let CTranslate2 decide
-    beam_size: int = 5
-    vad_filter: bool = True
-    #: ISO code or empty for auto-detection
-    language: str = ""
-    #: product and competitor names fed to Whisper as hotwords / initial prompt
-    vocabulary: list[str] = Field(default_factory=list)
-    #: script of Chinese transcripts: "simplified", "traditional" or "" (as Whisper writes)
-    chinese_script: str = "simplified"
-    #: transformers text-classification model dir for sentiment; empty = VADER + MiniLM head (English); "vader" = VADER alone
-    sentiment_model: str = ""
-    #: maximum number of speakers the mono clustering may return
-    max_speakers: int = 6
-    #: compute diarization's voice features on a background thread during transcription
-    early_diarization: bool = True
-    #: hard limit on audio length we accept (seconds)
-    max_duration_s: float = 4 * 3600
-    #: audio is decoded and processed in chunks of this many seconds (bounded memory:
-    #: Whisper's features for a 300 s chunk peak at ~230 MB, 600 s at ~420 MB)
-    chunk_s: float = 300.0
-    #: phrase lists file for moments (objections, pricing, ...); empty = bundled
-    phrases_file: str = ""
-
-
-class RetrievalSettings(BaseModel):
-    #: sentence-transformers model dir or name; empty = the bundled all-MiniLM-L6-v2
-    embedding_model: str = ""
-    #: http(s)://host:port of a Chroma server; empty = embedded (data_dir/chroma)
-    chroma_url: str = ""
-    collection: str = "cases"
-    chunk_size: int = 800
-    chunk_overlap: int = 100
-    #: how vector and BM25 results are fused: "relative" (min-max normalised scores,
-    #: weighted sum) or "rrf" (weighted reciprocal rank fusion); see docs/knowledge-base.md
-    fusion: Literal["relative", "rrf"] = "relative"
-    #: reciprocal-rank-fusion constant (fusion = "rrf")
-    rrf_k: int = 60
-    #: weights of the two rankings in the fusion; BM25 gets bm25_weight_cjk for queries
-    #: with Chinese/Japanese characters (the bundled MiniLM is English-only)
-    vector_weight: float = 0.75
-    bm25_weight: float = 0.25
-    bm25_weight_cjk: float = 0.75
-    #: chunks fetched from each retriever before fusion and grouping by case
-    candidates: int = 50
-    #: files larger than this are rejected at ingestion (MB)
-    max_file_mb: float = 20.0
-
-
 class LLMSettings(BaseModel):
     provider: Literal["local", "openai", "fake"] = "local"
     #: for provider=openai: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)
     base_url: str = ""
     api_key: str = ""
     model: str = ""
-    #: for provider=local: GGUF file; empty = the bundled SmolLM2-135M-Instruct
+    #: for provider=local: a bundled model (coach.llm.catalog: smollm2-135m, qwen2.5-coder-0.5b,
+    #: qwen2.5-coder-1.5b), run by llama.cpp
+    local_model: str = "smollm2-135m"
+    #: for provider=local: a GGUF file; overrides local_model
     local_model_path: str = ""
+    #: llama.cpp threads (0 = half the cores, at most 4: see coach.llm.local.default_threads)
+    local_threads: int = 0
     temperature: float = 0.2
     max_new_tokens: int = 256
     timeout_s: float = 60.0
@@ -109,6 +66,25 @@ class ServerSettings(BaseModel):
     report_after_analysis: bool = True
 
 
+class QueueSettings(BaseModel):
+    """Where background jobs run. Empty ``url`` = the embedded runner (threads inside
+    ``salescoach serve``, no extra service); ``redis://host:6379/0`` = Celery workers
+    (``salescoach worker``) on a Redis broker. See docs/scale-out.md."""
+
+    url: str = ""
+    #: a running job whose row has not been touched (heartbeat) for this long is
+    #: considered lost (its worker died) and is put back in the queue
+    stale_after_s: float = 60.0
+    #: a queued job not picked up for this long is published to the broker again
+    #: (covers a broker restart that lost its messages)
+    republish_after_s: float = 120.0
+    #: how often each worker sweeps the jobs table and records that it is alive
+    sweep_interval_s: float = 15.0
+    #: broker redelivery of an unacknowledged message (a worker killed outright);
+    #: longer than any job, the sweep above usually recovers it first
+    visibility_timeout_s: float = 4 * 3600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SALESCOACH_",
@@ -117,6 +93,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=default_data_dir)
+    #: uploads and other shared artefacts; every API replica and worker mounts the same
+    #: folder (a shared volume). Paths in the database are relative to it. Empty = data_dir
+    storage_root: Path | None = None
     #: SQLAlchemy URL; empty = sqlite file in data_dir
     database_url: str = ""
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
@@ -128,10 +107,13 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
     @model_validator(mode="after")
     def _flat_aliases(self) -> "Settings":
         env = os.environ
+        if env.get("SALESCOACH_QUEUE_URL"):
+            self.queue.url = env["SALESCOACH_QUEUE_URL"]
         if env.get("SALESCOACH_CHROMA_URL"):
             self.retrieval.chroma_url = env["SALESCOACH_CHROMA_URL"]
         for flat, field in (
@@ -150,8 +132,28 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'salescoach.db'}"
 
     @property
+    def storage_dir(self) -> Path:
+        """The shared storage root (``storage_root``, default ``data_dir``)."""
+        return Path(self.storage_root) if self.storage_root else self.data_dir
+
+    @property
     def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
+        return self.storage_dir / "uploads"
+
+    def stored_relative(self, path: Path | str) -> str:
+        """How a file under the storage root is recorded in the database (relative, so
+        every machine that mounts the root elsewhere finds it)."""
+        p = Path(path)
+        try:
+            return p.resolve().relative_to(self.storage_dir.resolve()).as_posix()
+        except ValueError:
+            return str(p)
+
+    def stored_absolute(self, stored: str) -> Path:
+        """The file behind a stored path (rows written before the storage root was
+        introduced hold absolute paths; those are returned as they are)."""
+        p = Path(stored)
+        return p if p.is_absolute() else self.storage_dir / p
 
     @property
     def models_cache_dir(self) -> Path:
@@ -162,7 +164,7 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     def ensure_dirs(self) -> None:
-        for d in (self.data_dir, self.uploads_dir, self.models_cache_dir):
+        for d in (self.data_dir, self.storage_dir, self.uploads_dir, self.models_cache_dir):
             d.mkdir(parents=True, exist_ok=True)
 
     @classmethod

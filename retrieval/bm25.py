@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 
-from coach.errors import DependencyMissingError
+from retrieval.errors import DependencyMissingError
 
 log = logging.getLogger(__name__)
 

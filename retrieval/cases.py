@@ -18,7 +18,7 @@ A case file::
     ---
     Free text: profile, pains, objections and answers, proof points, quotes ...
 
-Parsing never raises anything but :class:`coach.errors.ValidationFailed` (one message
+Parsing never raises anything but :class:`retrieval.errors.ValidationFailed` (one message
 that lists every problem), so the ingester can report it per file.
 """
 
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from coach.errors import ValidationFailed
+from retrieval.errors import ValidationFailed
 
 Outcome = Literal["won", "lost"]
 OUTCOMES: tuple[str, ...] = ("won", "lost")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coach.errors import ConfigurationError, DependencyMissingError
+from retrieval.errors import ConfigurationError, DependencyMissingError
 
 _CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 #: paragraph, line, sentence (Latin and CJK punctuation), clause, word, character

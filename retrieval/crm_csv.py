@@ -20,9 +20,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from coach.errors import EmptyInputError, InputError, ValidationFailed
 from retrieval.cases import build_case, norm_key, slugify
-from retrieval.loaders import LoadedFile, decode_text, read_bytes, read_sidecar
+from retrieval.errors import EmptyInputError, InputError, ValidationFailed
+from retrieval.files import LoadedFile, decode_text, read_bytes, read_sidecar
 
 log = logging.getLogger(__name__)
 

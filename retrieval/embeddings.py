@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from coach.errors import ConfigurationError, DependencyMissingError
+from retrieval.errors import ConfigurationError, DependencyMissingError
 
 log = logging.getLogger(__name__)
 

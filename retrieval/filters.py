@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coach.errors import InputError
+from retrieval.errors import InputError
 from retrieval.cases import OUTCOMES, norm_key
 
 

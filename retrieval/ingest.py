@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coach.errors import SalesCoachError
+from retrieval.errors import RetrievalError
 from retrieval.cases import Case, content_hash
-from retrieval.loaders import is_sidecar, is_supported, load_file
+from retrieval.files import is_sidecar
+from retrieval.loaders import is_supported, load_file
 from retrieval.manifest import FileEntry, Manifest, file_sha256
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,7 +57,7 @@ class IngestReport:
         }
 
 
-def _message(exc: SalesCoachError) -> str:
+def _message(exc: RetrievalError) -> str:
     return f"{exc.message} ({exc.detail})" if exc.detail else exc.message
 
 
@@ -142,7 +143,7 @@ class Ingester:
             return
         try:
             loaded = load_file(path, max_bytes=self.kb.max_bytes, csv_columns=self.csv_columns)
-        except SalesCoachError as exc:
+        except RetrievalError as exc:
             self.report.errors.append((key, _message(exc) + ("; the previous version is kept" if old else "")))
             return
         except Exception as exc:  # a library failing on a malformed file must not stop the run

@@ -1,6 +1,6 @@
 """The knowledge base facade: ingest case files, search them, read cases back.
 
-    kb = KnowledgeBase.from_settings(settings)      # cheap: nothing loaded yet
+    kb = KnowledgeBase(settings, data_dir=data_dir)  # cheap: nothing loaded yet
     report = kb.ingest([Path("knowledge/cases")])   # incremental by content hash
     hits = kb.search("hospital worried about price", outcome="won", k=5)
     case = kb.get_case(hits[0].id)                  # full text, for citation checks
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coach.errors import ConfigurationError, InputError, NotFoundError
+from retrieval.errors import ConfigurationError, InputError, NotFoundError
 from retrieval.bm25 import TOKENIZER_VERSION
 from retrieval.chunk_index import ChunkIndex
 from retrieval.cases import Case, content_hash, norm_key
@@ -30,7 +30,7 @@ from retrieval.search import CaseHit, HybridSearcher
 from retrieval.store import ChromaStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coach.settings import RetrievalSettings, Settings
+    from retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, float], None]
@@ -64,10 +64,6 @@ class KnowledgeBase:
             fusion=settings.fusion, rrf_k=settings.rrf_k, vector_weight=settings.vector_weight,
             bm25_weight=settings.bm25_weight, bm25_weight_cjk=settings.bm25_weight_cjk, candidates=settings.candidates,
         )
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "KnowledgeBase":
-        return cls(settings.retrieval, data_dir=settings.data_dir, chroma_dir=settings.chroma_dir)
 
     @property
     def chunker(self) -> Chunker:

@@ -1,6 +1,6 @@
 """Turn a file into deal cases: Markdown case files, plain text, PDF, DOCX and CRM CSV.
 
-Every failure is a domain error (coach.errors) with a message that says what is wrong
+Every failure is a domain error (:mod:`retrieval.errors`) with a message that says what is wrong
 with *this* file; the ingester reports it and carries on with the others.
 
 Metadata for documents that have no front matter (PDF, DOCX, TXT) comes from, in order:
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import io
 import logging
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coach.errors import (
+from retrieval.cases import OUTCOMES, REQUIRED_FIELDS, Case, build_case, parse_case_text, slugify, split_front_matter
+from retrieval.crm_csv import load_crm_csv
+from retrieval.errors import (
     CorruptInputError,
     DependencyMissingError,
     EmptyInputError,
@@ -26,114 +26,16 @@ from coach.errors import (
     UnsupportedMediaError,
     ValidationFailed,
 )
-from retrieval.cases import OUTCOMES, REQUIRED_FIELDS, Case, build_case, parse_case_text, slugify, split_front_matter
+from retrieval.files import LoadedFile, is_sidecar, read_bytes, read_sidecar, read_text
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".docx", ".csv"}
-SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-@dataclass
-class LoadedFile:
-    """What one file yielded: cases, per-row errors (CSV) and skipped rows (open deals)."""
-
-    cases: list[Case] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def is_sidecar(path: Path) -> bool:
-    return path.name.lower().endswith(SIDECAR_SUFFIXES)
 
 
 def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES and not is_sidecar(path)
-
-
-# ---- bytes -> text ---------------------------------------------------------------------
-def read_bytes(path: Path, *, max_bytes: int) -> bytes:
-    """Read a file with the size limit and the empty check applied first."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise CorruptInputError(f"cannot read file: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise TooLargeError(
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
-            detail="raise SALESCOACH_RETRIEVAL__MAX_FILE_MB or split the file",
-        )
-    if size == 0:
-        raise EmptyInputError("file is empty")
-    return path.read_bytes()
-
-
-def decode_text(data: bytes) -> str:
-    """Decode text of unknown encoding: BOMs, UTF-8, GB18030/GBK (Chinese exports),
-    then charset-normalizer's best guess. Binary data is rejected."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise CorruptInputError("file has a UTF-16 byte-order mark but is not valid UTF-16") from None
-    if b"\x00" in data[:8192]:
-        raise UnsupportedMediaError("binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-        non_ascii = [c for c in text if ord(c) > 127]
-        if non_ascii and sum(bool(_CJK_RE.match(c)) for c in non_ascii) >= 0.6 * len(non_ascii):
-            log.debug("decoded as GB18030")
-            return text
-    except UnicodeDecodeError:
-        pass
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - transitive dependency of requests
-        raise DependencyMissingError("charset-normalizer", "detecting text encodings") from None
-    best = from_bytes(data).best()
-    if best is None:
-        raise UnsupportedMediaError("cannot detect the text encoding (binary file?); save it as UTF-8")
-    log.debug("decoded as %s", best.encoding)
-    return str(best)
-
-
-def read_text(path: Path, *, max_bytes: int) -> str:
-    text = decode_text(read_bytes(path, max_bytes=max_bytes))
-    if not text.strip():
-        raise EmptyInputError("file has no text (only whitespace)")
-    return text
-
-
-# ---- metadata sources ------------------------------------------------------------------
-def sidecar_path(path: Path) -> Path | None:
-    for name in (path.name, path.stem):
-        for suffix in SIDECAR_SUFFIXES:
-            candidate = path.with_name(name + suffix)
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def read_sidecar(path: Path) -> dict[str, Any]:
-    """Fields from the sidecar metadata file of ``path`` ({} when there is none)."""
-    import yaml
-
-    side = sidecar_path(path)
-    if side is None:
-        return {}
-    try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"sidecar {side.name} is not valid UTF-8 YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed(f"sidecar {side.name} must be a YAML mapping of fields")
-    return data
 
 
 def folder_outcome(path: Path) -> str | None:
@@ -178,6 +80,31 @@ def load_txt(path: Path, *, max_bytes: int) -> Case:
     return document_case(read_text(path, max_bytes=max_bytes), path)
 
 
+#: a case document is a few pages; these caps stop PDF page bombs and DOCX zip bombs
+MAX_PDF_PAGES = 300
+MAX_DOCX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_DOCX_RATIO = 200
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a DOCX whose parts would expand beyond the caps (checked from the zip index,
+    before anything is inflated)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptInputError(f"DOCX cannot be read: {exc}") from None
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_DOCX_UNCOMPRESSED or (total > 1024 * 1024 and total / packed > MAX_DOCX_RATIO):
+        raise TooLargeError(
+            f"DOCX expands to {total / 1e6:.0f} MB ({total / packed:.0f}x its size); "
+            f"at most {MAX_DOCX_UNCOMPRESSED // (1024 * 1024)} MB is accepted"
+        )
+
+
 def load_pdf(path: Path, *, max_bytes: int) -> Case:
     data = read_bytes(path, max_bytes=max_bytes)
     if not data.lstrip()[:5] == b"%PDF-":
@@ -191,11 +118,13 @@ def load_pdf(path: Path, *, max_bytes: int) -> Case:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorruptInputError("PDF is password-protected; remove the password first")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise TooLargeError(f"PDF has {len(reader.pages)} pages; a case document may have at most {MAX_PDF_PAGES}")
         pages = [(page.extract_text() or "") for page in reader.pages]
         title = str((reader.metadata or {}).get("/Title") or "").strip()
-    except CorruptInputError:
+    except (CorruptInputError, TooLargeError):
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise CorruptInputError(f"PDF cannot be read: {exc}") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
@@ -210,6 +139,7 @@ def load_docx(path: Path, *, max_bytes: int) -> Case:
     data = read_bytes(path, max_bytes=max_bytes)
     if data[:2] != b"PK":
         raise CorruptInputError("not a DOCX file (not a zip package); legacy .doc must be saved as .docx")
+    _check_zip(data)
     try:
         import docx
     except ImportError:  # pragma: no cover
@@ -242,8 +172,6 @@ def load_file(path: Path, *, max_bytes: int, csv_columns: dict[str, str] | None 
     if suffix == ".docx":
         return LoadedFile(cases=[load_docx(path, max_bytes=max_bytes)])
     if suffix == ".csv":
-        from retrieval.crm_csv import load_crm_csv
-
         return load_crm_csv(path, max_bytes=max_bytes, columns=csv_columns)
     raise UnsupportedMediaError(
         f"unsupported file type {suffix or '(none)'}",

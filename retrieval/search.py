@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.errors import InputError
+from retrieval.errors import InputError
 from retrieval.bm25 import tokenize
 from retrieval.chunk_index import ChunkIndex
 from retrieval.chunking import weighted_len

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from coach.errors import ConfigurationError, DependencyMissingError
+from retrieval.errors import ConfigurationError, DependencyMissingError
 from retrieval.cases import Case
 
 log = logging.getLogger(__name__)

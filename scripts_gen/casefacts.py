@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from coach.llm.safety import neutralise
+from scripts_gen.prompt_safety import neutralise
 
 #: a number that is not part of an identifier (P5, HL7, DC120 are names, not claims)
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9_.,\-])\d+(?:[.,]\d+)*")

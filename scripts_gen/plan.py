@@ -17,13 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coach.errors import InputError, SalesCoachError
+from retrieval.errors import RetrievalError
 from scripts_gen.casefacts import CaseFacts, first_sentence, is_clean, parse_case_facts
+from scripts_gen.errors import InputError
 from scripts_gen.playbook import Playbook, load_playbook
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coach.accounts import AccountContext
-    from coach.services import Services
+    from scripts_gen.ports import AccountFacts, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ INDUSTRY_QUESTIONS: dict[str, tuple[str, ...]] = {
         "How do you measure energy use today, and who owns that budget?",
         "What happened the last time you replaced equipment like this?",
     ),
+}
+#: questions that only fit some product lines of their industry: asked only when the
+#: deal's product (or, without one, the notes) names one of these words
+PRODUCT_ONLY_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "Where and when do your vehicles charge, and how much depot grid capacity do you have?":
+        ("electric", "van", "charg", "ev ", "battery"),
 }
 GENERIC_QUESTIONS = (
     "What made this a priority now, and what happens if nothing changes?",
@@ -130,7 +136,7 @@ class RetrievedCase:
 
 @dataclass
 class ScriptPlan:
-    account: "AccountContext | None"
+    account: "AccountFacts | None"
     notes: str | None
     goal: str | None
     industry: str | None
@@ -148,7 +154,7 @@ class ScriptPlan:
 def _kb_search(kb: Any, query: str, warnings: list[str], **kw: Any) -> list[Any]:
     try:
         return list(kb.search(query, **kw))
-    except SalesCoachError as exc:
+    except RetrievalError as exc:
         warnings.append(f"knowledge base search failed: {exc.message}")
         log.warning("kb search failed: %s", exc)
         return []
@@ -157,7 +163,7 @@ def _kb_search(kb: Any, query: str, warnings: list[str], **kw: Any) -> list[Any]
 def _fetch(kb: Any, case_id: str, via: str, score: float | None = None) -> RetrievedCase | None:
     try:
         case = kb.get_case(case_id)
-    except SalesCoachError:
+    except RetrievalError:
         return None
     if getattr(case, "outcome", "won") != "won":
         return None
@@ -241,23 +247,51 @@ def _opening(plan: ScriptPlan) -> PlanSection:
     return sec
 
 
-def _open_opportunity(acc: "AccountContext") -> Any:
+def _open_opportunity(acc: "AccountFacts") -> Any:
     return next((o for o in acc.opportunities if o.status == "open"), None)
 
 
 def _discovery(plan: ScriptPlan, playbook: Playbook) -> PlanSection:
     sec = PlanSection("discovery", "Discovery questions")
+    line = (plan.product or plan.notes or "").lower()
     for q in INDUSTRY_QUESTIONS.get(plan.industry or "", GENERIC_QUESTIONS):
+        words = PRODUCT_ONLY_QUESTIONS.get(q)
+        if words and line and not any(w in line for w in words):
+            continue  # e.g. no charging questions for a telematics deal
         sec.items.append(PlanItem(q))
     for obj in plan.objections[:MAX_OBJECTIONS]:
         entry = playbook.get(obj)
         if entry and entry.questions():
             sec.items.append(PlanItem(f"On {entry.label}: {entry.questions()[0]}."))
-    for case in list(plan.cases.values())[:2]:
+    for case in same_line(plan)[:2]:
         pain = next((p for p in case.facts.pains if is_clean(p)), None)
         if pain:
             sec.items.append(PlanItem(f"Similar customer {case.who} reported: \"{pain}\" Ask whether that is true here.", [case.id]))
     return sec
+
+
+def _product_key(product: str | None) -> str:
+    """The product line's name: its first word ("FleetPulse telematics" -> "fleetpulse")."""
+    return (product or "").strip().split(" ")[0].lower()
+
+
+def same_line(plan: ScriptPlan) -> list[RetrievedCase]:
+    """The retrieved cases whose proof points fit this deal: the same product line when
+    the deal names a product and a case sells it, else the same industry, else all (so a
+    telematics deal never quotes an electric van's range)."""
+    cases = list(plan.cases.values())
+    key = _product_key(plan.product)
+    if key:
+        same = [c for c in cases if _product_key(c.product) == key]
+        if same:
+            return same
+    if plan.industry:
+        same = [c for c in cases if (c.industry or "").lower() == plan.industry.lower()]
+        if plan.product:  # other product lines of the same industry are not proof for this one
+            return [c for c in same if not c.product] or []
+        if same:
+            return same
+    return cases
 
 
 def _value_story(plan: ScriptPlan) -> PlanSection:
@@ -265,7 +299,12 @@ def _value_story(plan: ScriptPlan) -> PlanSection:
     if not plan.cases:
         sec.items.append(PlanItem(NO_WON_CASES))
         return sec
-    for case in list(plan.cases.values())[:MAX_CASES]:
+    fitting = same_line(plan)
+    if not fitting:
+        sec.items.append(PlanItem(f"No won deal of {plan.product} was found; proof points from other product lines "
+                                  "are left out. Describe the outcome you expect in the customer's own terms."))
+        return sec
+    for case in fitting[:MAX_CASES]:
         points = [p for p in case.facts.proof_points if re.search(r"\d", p) and is_clean(p)][:2]
         if not points:
             continue
@@ -318,9 +357,10 @@ def _next_step(plan: ScriptPlan) -> PlanSection:
 
 
 # ------------------------------------------------------------------------ building --
-def build_plan(services: "Services", *, account: str | None = None, notes: str | None = None,
-               goal: str | None = None) -> ScriptPlan:
-    """The grounded plan. Raises NotFoundError (with close matches) for an unknown account."""
+def build_plan(services: "ScriptServices", *, account: str | None = None, notes: str | None = None,
+               goal: str | None = None, user_id: int | None = None) -> ScriptPlan:
+    """The grounded plan. Raises NotFoundError (with close matches) for an unknown account.
+    ``user_id``: the rep the script is for (only calls they may see are used)."""
     account = (account or "").strip() or None
     notes = (notes or "").strip() or None
     goal = (goal or "").strip() or None
@@ -329,9 +369,7 @@ def build_plan(services: "Services", *, account: str | None = None, notes: str |
     warnings: list[str] = []
     ctx = None
     if account:
-        from coach.accounts import AccountService
-
-        ctx = AccountService(services.db).get_account_context(account)
+        ctx = services.accounts.get_account_context(account, viewer_id=user_id)
     playbook = load_playbook(services.settings.knowledge_dir)
     industry = ctx.industry if ctx and ctx.industry else None
     opp = _open_opportunity(ctx) if ctx else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from coach.errors import ValidationFailed
+from scripts_gen.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.errors import (
+from speech.errors import (
     CorruptInputError,
     DependencyMissingError,
     EmptyInputError,
@@ -37,6 +38,9 @@ from coach.errors import (
     UnsupportedMediaError,
 )
 from speech.types import SAMPLE_RATE, DecodedAudio
+
+if TYPE_CHECKING:  # pragma: no cover
+    from speech.sandbox import DecodeLimits
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +163,54 @@ def decode_audio(
     max_duration_s: float,
     spill_s: float = DEFAULT_SPILL_S,
     tmp_dir: str | None = None,
+    isolated: bool = True,
+    limits: "DecodeLimits | None" = None,
 ) -> DecodedAudio:
-    """Decode ``path`` to 16 kHz float32 ``(channels, samples)``; see module docstring."""
+    """Decode ``path`` to 16 kHz float32 ``(channels, samples)``; see module docstring.
+
+    ``isolated`` (the default for anything a user uploaded) decodes in a child process
+    with limits (:mod:`speech.sandbox`): a file that crashes FFmpeg raises
+    :class:`speech.sandbox.DecoderCrashedError` here instead of killing the server.
+    """
+    if isolated:
+        from speech.sandbox import decode_in_child
+
+        return decode_in_child(path, max_duration_s=max_duration_s, spill_s=spill_s, tmp_dir=tmp_dir, limits=limits)
+    return decode_in_process(path, max_duration_s=max_duration_s, spill_s=spill_s, tmp_dir=tmp_dir)
+
+
+def probe(path: Path, *, max_channels: int, max_sample_rate: int) -> None:
+    """Refuse a file over the channel or sample-rate caps from its header alone."""
+    av = _import_av()
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.FFmpegError:
+        return  # decode_in_process names the problem
+    with container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        channels = int(stream.channels or 0)
+        rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+    if channels > max_channels:
+        raise UnsupportedMediaError(
+            f"{path.name} has {channels} audio channels; at most {max_channels} are supported",
+            detail="export the call as mono or stereo",
+        )
+    if rate > max_sample_rate:
+        raise UnsupportedMediaError(
+            f"{path.name} has a sample rate of {rate} Hz; at most {max_sample_rate} Hz is supported"
+        )
+
+
+def decode_in_process(
+    path: str | Path,
+    *,
+    max_duration_s: float,
+    spill_s: float = DEFAULT_SPILL_S,
+    tmp_dir: str | None = None,
+) -> DecodedAudio:
+    """The decoder itself, in this process: only for trusted files or inside the sandbox."""
     path = Path(path)
     if not path.is_file():
         raise EmptyInputError(f"{path.name}: file not found") if not path.exists() else UnsupportedMediaError(

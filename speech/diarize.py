@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.errors import InputError
+from speech.errors import InputError
 from speech.types import DecodedAudio, SpeakerTurn, Word
 
 if TYPE_CHECKING:

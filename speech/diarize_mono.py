@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.errors import DependencyMissingError
+from speech.errors import DependencyMissingError
 from speech.types import Word
 
 if TYPE_CHECKING:

@@ -94,18 +94,30 @@ def is_backchannel(u: Utterance, phrases: Phrases) -> bool:
     return (u.end - u.start) <= 3.0 and phrases["backchannel"].fullmatch(u.text)
 
 
-def _longest_stretch(utts: list[Utterance], roles: dict[str, str], side: str, phrases: Phrases) -> float:
-    best = 0.0
-    start = end = None
+def longest_run(utts: list[Utterance], roles: dict[str, str], side: str, phrases: Phrases) -> list[Utterance]:
+    """The utterances of ``side``'s longest stretch not broken by the other side for more
+    than a backchannel: the one definition behind ``longest_monologue_s`` (rep) and
+    ``longest_customer_story_s`` (customer), and the evidence every surface points at."""
+    best: list[Utterance] = []
+    best_s = 0.0
+    run: list[Utterance] = []
+    end = None
     for u in utts:
         if roles.get(u.speaker) == side:
-            if start is None:
-                start = u.start
+            if not run:
+                end = None
+            run.append(u)
             end = max(end or u.end, u.end)
-            best = max(best, end - start)
+            if end - run[0].start > best_s:
+                best, best_s = list(run), end - run[0].start
         elif not is_backchannel(u, phrases):
-            start = end = None
-    return round(best, 2)
+            run = []
+    return best
+
+
+def _longest_stretch(utts: list[Utterance], roles: dict[str, str], side: str, phrases: Phrases) -> float:
+    run = longest_run(utts, roles, side, phrases)
+    return round(max(u.end for u in run) - run[0].start, 2) if run else 0.0
 
 
 def compute_metrics(

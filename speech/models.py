@@ -23,8 +23,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from coach.errors import ConfigurationError, DependencyMissingError
-from coach.settings import SpeechSettings
+from speech.errors import ConfigurationError, DependencyMissingError
+from speech.settings import SpeechSettings
 
 log = logging.getLogger(__name__)
 

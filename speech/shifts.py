@@ -1,145 +1,109 @@
-"""Emotional-shift detection against each speaker's own baseline.
+"""Emotional shifts: where a speaker's mood turned, how strongly, and what came just before.
 
-Two modes (``ShiftConfig.mode``):
+Per speaker, in time order, the baseline is an exponentially weighted mean of their
+previous utterances' sentiment (``alpha`` = weight of the newest; 1.0 = their previous
+utterance, the MELD definition of a shift). An utterance is a shift when
 
-``label`` (default). The speaker's baseline is an exponentially weighted mean of their
-previous utterances' sentiment (``alpha`` = 1.0 by default: their previous scored
-utterance, which is how MELD defines a gold shift). An utterance is a shift when its
-coarse polarity label (positive / neutral / negative, band ``speech.sentiment.NEUTRAL_BAND``)
-differs from the baseline's label and the change is larger than ``margin``::
+* its polarity (negative / neutral / positive, neutral band ``band``) differs from the
+  baseline's, and
+* its **strength** reaches ``min_strength``::
 
-    delta = sentiment - baseline
-    score = delta * (1 + arousal_weight * max(z_a, 0))          z_a as below
-    shift if label(sentiment) != label(baseline) and |score| > margin
+      strength = |sentiment - baseline| * (1 + arousal_weight * min(max(arousal, 0), arousal_cap))
 
-A label change says a shift happened; the margin drops changes that only graze the
-band edge; a simultaneous rise in arousal makes a change count more.
+Sentiment is ``p(positive) - p(negative)`` of the head, so a confident change is a large
+one. Voice and words are fused in the strength: arousal is the speaker's vocal arousal as
+a z-score against their own mean (``speech.prosody``), so the same words said louder and
+faster than usual count more (a shouted "fine" is a stronger turn than a calm one); arousal
+alone never makes a shift, because it cannot say which way a speaker moved.
 
-``zscore`` (the first version, kept for comparison).
-For every speaker we keep an exponentially weighted running mean and variance of their
-previous utterances' sentiment (and, when the audio pipeline filled it, vocal arousal).
-An utterance is a shift when its sentiment departs from that baseline by more than
-``threshold`` of the speaker's own variability::
+``band``, ``alpha`` and ``min_strength`` were chosen with the shipped sentiment head on
+MELD train (grouped cross-validation, out-of-fold scores; ``benchmarks/train_sentiment.py``)
+and are stored beside its weights. ``arousal_weight`` could not be fitted (MELD has text
+only): 0.5 is a design choice, documented as such.
 
-    z_v  = (sentiment - mean_v) / max(std_v, sigma_floor)
-    z_a  = (arousal  - mean_a) / max(std_a, arousal_sigma_floor)        (0 if unknown)
-    score = z_v * (1 + arousal_weight * max(z_a, 0))
-
-Valence gives the direction (a shift is a cooling or a warming); a rise in arousal at the
-same moment makes it stronger (tension, excitement), but arousal alone cannot say which
-way a speaker moved, so no shift is flagged without sentiment. A speaker's first
-utterance only starts their baseline. The likely cause is the other party's most recent
-utterance before it.
+The cause of a shift is the other party's most recent utterance before it; the evidence is
+one short line.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from speech.phrases.text import fmt_ts, quote
 from speech.sentiment import polarity_label
 from speech.types import EmotionShift, Utterance
 
-
-MODES = ("label", "zscore")
+#: quotes in the one-line evidence are cut to this many characters
+EVIDENCE_QUOTE_CHARS = 48
 
 
 @dataclass(frozen=True)
 class ShiftConfig:
-    mode: str = "label"
-    #: weight of the newest utterance in the running baseline (EWMA); None = 1.0 for
-    #: ``label`` (previous utterance), 0.5 for ``zscore``
-    alpha: float | None = None
-    #: ``label`` mode: minimum |sentiment change| (arousal-weighted) of a label change
-    margin: float = 0.0
-    #: ``zscore`` mode: departure needed, in units of the speaker's own standard deviation
-    threshold: float = 0.5
-    #: lower bound of the sentiment std (few utterances give no usable std)
-    sigma_floor: float = 0.25
+    band: float = 0.3
+    alpha: float = 1.0
+    min_strength: float = 0.6
     arousal_weight: float = 0.5
-    arousal_sigma_floor: float = 0.5
-    #: utterances a speaker needs before their baseline counts
-    min_history: int = 1
+    arousal_cap: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"ShiftConfig.mode must be one of {MODES}, not {self.mode!r}")
-        if self.alpha is not None and not 0.0 < self.alpha <= 1.0:
+        if not 0.0 < self.alpha <= 1.0:
             raise ValueError("ShiftConfig.alpha must be in (0, 1]")
+        if not 0.0 <= self.band < 1.0:
+            raise ValueError("ShiftConfig.band must be in [0, 1)")
 
-    @property
-    def weight(self) -> float:
-        if self.alpha is not None:
-            return self.alpha
-        return 1.0 if self.mode == "label" else 0.5
+    @classmethod
+    def shipped(cls) -> "ShiftConfig":
+        """The settings chosen with the shipped sentiment head (defaults if it is missing)."""
+        from speech.sentiment_head import load_head  # noqa: PLC0415
+
+        try:
+            head = load_head()
+        except Exception:  # noqa: BLE001 - no head: the class defaults
+            return cls()
+        keys = {"alpha", "min_strength", "arousal_weight", "arousal_cap"}
+        return cls(band=head.band, **{k: float(v) for k, v in head.shift.items() if k in keys})
 
 
-@dataclass
-class _Baseline:
-    n: int = 0
-    mean: float = 0.0
-    var: float = 0.0
-    n_a: int = 0
-    mean_a: float = 0.0
-    var_a: float = 0.0
+@dataclass(frozen=True)
+class ShiftPoint:
+    """One detected shift, by position in the input lists."""
 
-    def update(self, value: float, arousal: float | None, alpha: float) -> None:
-        if self.n == 0:
-            self.mean, self.var = value, 0.0
+    index: int
+    baseline: float
+    strength: float
+    direction: str  # negative | positive
+    arousal_boost: float  # the clipped arousal z that multiplied the change
+
+
+def shift_points(
+    speakers: list[str], scores: list[float | None], arousal: list[float | None], cfg: ShiftConfig
+) -> list[ShiftPoint]:
+    """The detector on plain lists (conversation order); None scores are skipped and do
+    not move the baseline. Shared by the product and the benchmarks."""
+    base: dict[str, float] = {}
+    out: list[ShiftPoint] = []
+    for i, (spk, s, a) in enumerate(zip(speakers, scores, arousal)):
+        if s is None:
+            continue
+        if spk in base:
+            b = base[spk]
+            boost = min(max(a or 0.0, 0.0), cfg.arousal_cap)
+            strength = abs(s - b) * (1.0 + cfg.arousal_weight * boost)
+            if polarity_label(s, cfg.band) != polarity_label(b, cfg.band) and strength >= cfg.min_strength:
+                out.append(ShiftPoint(i, b, strength, "positive" if s > b else "negative", boost))
+            base[spk] = b + cfg.alpha * (s - b)
         else:
-            diff = value - self.mean
-            incr = alpha * diff
-            self.mean += incr
-            self.var = (1 - alpha) * (self.var + diff * incr)
-        self.n += 1
-        if arousal is not None:
-            if self.n_a == 0:
-                self.mean_a, self.var_a = arousal, 0.0
-            else:
-                diff = arousal - self.mean_a
-                incr = alpha * diff
-                self.mean_a += incr
-                self.var_a = (1 - alpha) * (self.var_a + diff * incr)
-            self.n_a += 1
-
-
-def shift_score(base: _Baseline, sentiment: float, arousal: float | None, cfg: ShiftConfig) -> tuple[float, float]:
-    """(signed combined score, arousal z) of one utterance against a baseline: the
-    sentiment change (``label``) or its z-score (``zscore``), arousal-weighted."""
-    if cfg.mode == "label":
-        z_v = sentiment - base.mean
-    else:
-        z_v = (sentiment - base.mean) / max(math.sqrt(base.var), cfg.sigma_floor)
-    z_a = 0.0
-    if arousal is not None and base.n_a >= cfg.min_history:
-        z_a = (arousal - base.mean_a) / max(math.sqrt(base.var_a), cfg.arousal_sigma_floor)
-    return z_v * (1.0 + cfg.arousal_weight * max(z_a, 0.0)), z_a
-
-
-def is_shift(base: _Baseline, sentiment: float, score: float, cfg: ShiftConfig) -> bool:
-    if cfg.mode == "label":
-        return polarity_label(sentiment) != polarity_label(base.mean) and abs(score) > cfg.margin
-    return abs(score) > cfg.threshold
+            base[spk] = s
+    return out
 
 
 def detect_shifts(utterances: list[Utterance], config: ShiftConfig | None = None) -> list[EmotionShift]:
-    """Shifts in time order. Utterances need ``sentiment`` (None ones are skipped and do
-    not move the baseline) and may carry ``arousal`` and ``role``."""
-    cfg = config or ShiftConfig()
+    """Shifts in time order, each with its strength, cause and one-line evidence."""
+    cfg = config or ShiftConfig.shipped()
     ordered = sorted(utterances, key=lambda u: (u.start, u.end))
-    baselines: dict[str, _Baseline] = {}
-    shifts: list[EmotionShift] = []
-    for idx, u in enumerate(ordered):
-        if u.sentiment is None:
-            continue
-        base = baselines.setdefault(u.speaker, _Baseline())
-        if base.n >= cfg.min_history:
-            score, z_a = shift_score(base, u.sentiment, u.arousal, cfg)
-            if is_shift(base, u.sentiment, score, cfg):
-                shifts.append(_make_shift(ordered, idx, base, score, z_a))
-        base.update(u.sentiment, u.arousal, cfg.weight)
-    return shifts
+    points = shift_points([u.speaker for u in ordered], [u.sentiment for u in ordered],
+                          [u.arousal for u in ordered], cfg)
+    return [_make_shift(ordered, p, cfg) for p in points]
 
 
 def find_cause(ordered: list[Utterance], idx: int) -> Utterance | None:
@@ -151,35 +115,28 @@ def find_cause(ordered: list[Utterance], idx: int) -> Utterance | None:
     return None
 
 
-def _make_shift(ordered: list[Utterance], idx: int, base: _Baseline, score: float, z_a: float) -> EmotionShift:
-    u = ordered[idx]
+def _who(u: Utterance) -> str:
+    return u.role if u.role != "unknown" else f"speaker {u.speaker}"
+
+
+def _make_shift(ordered: list[Utterance], p: ShiftPoint, cfg: ShiftConfig) -> EmotionShift:
+    u = ordered[p.index]
     assert u.sentiment is not None
-    direction = "negative" if score < 0 else "positive"
-    cause = find_cause(ordered, idx)
-    who = u.role if u.role != "unknown" else f"speaker {u.speaker}"
-    verb = "fell" if direction == "negative" else "rose"
-    evidence = (
-        f"{who} sentiment {verb} from {polarity_label(base.mean)} {base.mean:+.2f} (their baseline) to "
-        f"{polarity_label(u.sentiment)} {u.sentiment:+.2f} "
-        f"at {fmt_ts(u.start)}"
-    )
-    if z_a > 0.5:
-        evidence += f", arousal {z_a:+.1f} sd above their baseline"
+    cause = find_cause(ordered, p.index)
+    before, after = polarity_label(p.baseline, cfg.band), polarity_label(u.sentiment, cfg.band)
+    voice = ", voice raised" if p.arousal_boost >= 1.0 else ""
+    evidence = f"{_who(u)} {before} → {after}{voice}"
     if cause is not None:
-        other = cause.role if cause.role != "unknown" else f"speaker {cause.speaker}"
-        evidence += f' after {other} said "{quote(cause.text)}" ({cause.id}, {fmt_ts(cause.start)})'
-    else:
-        evidence += " (no earlier utterance by another speaker)"
-    evidence += f'; {u.id}: "{quote(u.text)}"'
+        evidence += f' after {_who(cause)}: "{quote(cause.text, EVIDENCE_QUOTE_CHARS)}" ({fmt_ts(cause.start)})'
     return EmotionShift(
         utterance_id=u.id,
         time=round(u.start, 3),
         speaker=u.speaker,
         role=u.role,
-        direction=direction,
-        from_=f"{polarity_label(base.mean)} ({base.mean:+.2f})",
-        to=f"{polarity_label(u.sentiment)} ({u.sentiment:+.2f})",
+        direction=p.direction,  # type: ignore[arg-type]
+        from_=f"{before} ({p.baseline:+.2f})",
+        to=f"{after} ({u.sentiment:+.2f})",
         cause_utterance_id=cause.id if cause else None,
         evidence=evidence,
-        magnitude=round(abs(score), 3),
+        strength=round(p.strength, 3),
     )

@@ -27,8 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coach.errors import DependencyMissingError
-from coach.settings import SpeechSettings
+from speech.errors import DependencyMissingError
+from speech.settings import SpeechSettings
 from speech.decode import iter_chunks
 from speech.types import SAMPLE_RATE, ProgressCallback, TranscriptResult, Word
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coach.errors import EmptyInputError, InputError, UnsupportedMediaError
+from speech.errors import EmptyInputError, InputError, TooLargeError, UnsupportedMediaError
 from speech.phrases.text import count_words, detect_language, normalize
 from speech.types import Utterance
 
@@ -83,8 +83,32 @@ def parse_transcript(path: Path, language: str | None = None) -> ParsedTranscrip
 
 
 # ------------------------------------------------------------------------ decoding --
+#: a 4-hour call transcribed verbatim is about 400 KB; anything far bigger is not a call
+MAX_TRANSCRIPT_BYTES = 5 * 1024 * 1024
+MAX_TRANSCRIPT_LINES = 50_000
+MAX_LINE_CHARS = 20_000
+
+
 def _read_text(path: Path) -> tuple[str, list[str]]:
-    data = path.read_bytes()
+    size = path.stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TooLargeError(
+            f"{path.name} is {size / 1e6:.1f} MB; a transcript may be at most {MAX_TRANSCRIPT_BYTES // (1024 * 1024)} MB"
+        )
+    text, warnings = _decode_text(path, path.read_bytes())
+    lines = text.count("\n") + 1
+    if lines > MAX_TRANSCRIPT_LINES:
+        raise TooLargeError(f"{path.name} has {lines} lines; a transcript may have at most {MAX_TRANSCRIPT_LINES}")
+    longest = max((len(x) for x in text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise TooLargeError(
+            f"{path.name} has a line of {longest} characters; at most {MAX_LINE_CHARS} are accepted",
+            detail="put each speaker turn on its own line",
+        )
+    return text, warnings
+
+
+def _decode_text(path: Path, data: bytes) -> tuple[str, list[str]]:
     if not data.strip():
         raise EmptyInputError(f"{path.name} is empty: no transcript lines")
     for magic, kind in _MAGIC.items():

@@ -84,6 +84,8 @@ class SpeakerInfo(BaseModel):
     talk_s: float = 0.0
     #: how the role was decided: enrolled voice, talk evidence, override
     role_evidence: str | None = None
+    #: how sure that decision is, 0..1 (1: given by a person or an enrolled voice; 0: unknown)
+    role_confidence: float | None = None
 
 
 class Utterance(BaseModel):
@@ -122,8 +124,11 @@ class EmotionShift(BaseModel):
     from_: str = Field(alias="from")
     to: str
     cause_utterance_id: str | None = None
+    #: one short line: who, from -> to, louder than usual?, after what
     evidence: str
-    magnitude: float = 0.0
+    #: how large and confident the turn was: |sentiment change| x (1 + 0.5 x raised arousal);
+    #: surfaces show the customer's strongest shifts first (``speech.shift_summary``)
+    strength: float = 0.0
 
     model_config = {"populate_by_name": True}
 
@@ -159,3 +164,21 @@ class CallAnalysis(BaseModel):
 
 ProgressCallback = Callable[[str, float], None]
 """``on_progress(stage, fraction)``: stage name and 0..1 progress within the job."""
+
+
+@dataclass(frozen=True, eq=False)
+class AnalyzeOptions:
+    """How to analyse one call: what the user told us (CLI flags, upload form, job
+    parameters). Passed unchanged from ``CallStore.analyze_call`` to ``CallAnalyzer.analyze``."""
+
+    #: speakers in the recording when known (1-20); None = estimated
+    num_speakers: int | None = None
+    #: ISO language code; None = detected
+    language: str | None = None
+    #: the speaker id that is the rep (e.g. "S2"); None = role detection decides
+    rep_speaker: str | None = None
+    #: the rep's enrolled voice embedding (audio only)
+    rep_voice: np.ndarray | None = None
+    #: the rep's name: labels evidence and, for transcripts, matches a speaker label
+    rep_name: str | None = None
+

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.errors import DependencyMissingError, InputError
+from speech.errors import DependencyMissingError, InputError
 from speech.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)

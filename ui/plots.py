@@ -1,7 +1,8 @@
 """Plots for the web app (matplotlib, rendered by ``gr.Plot``).
 
-``emotion_timeline`` draws each speaker's sentiment over the call, with every emotion
-shift of the analysis marked where it happened (down-triangle = the speaker cooled,
+``emotion_timeline`` draws each speaker's sentiment over the call, with the customer's
+strongest emotion shifts (``speech.shift_summary.key_shifts``, the same ones the transcript
+marks by default) marked where they happened (down-triangle = the speaker cooled,
 up-triangle = warmed) and labelled with its utterance id, so the marker can be found in
 the transcript below the plot.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from speech.shift_summary import key_shifts
 
 SHIFT_COLORS = {"negative": "#c0392b", "positive": "#1e8449"}
 
@@ -43,7 +46,8 @@ def emotion_timeline(analysis: dict[str, Any]) -> Any:
         ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, label=f"{speaker} ({role})",
                 linestyle="-" if role != "rep" else "--")
     starts = {u.get("id"): float(u.get("start", 0.0)) for u in utts}
-    for shift in analysis.get("emotion_shifts") or []:
+    shown = key_shifts(analysis.get("emotion_shifts") or [])
+    for shift in shown:
         direction = shift.get("direction", "negative")
         x = float(shift.get("time", starts.get(shift.get("utterance_id"), 0.0)))
         y = sent_at.get(shift.get("utterance_id"), 0.0)
@@ -57,8 +61,8 @@ def emotion_timeline(analysis: dict[str, Any]) -> Any:
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("sentiment")
-    n = len(analysis.get("emotion_shifts") or [])
-    ax.set_title(f"Emotion timeline - {n} shift{'s' if n != 1 else ''} marked", fontsize=10)
+    n = len(shown)
+    ax.set_title(f"Emotion timeline - the customer's {n} strongest shift{'s' if n != 1 else ''} marked", fontsize=10)
     if by_speaker:
         ax.legend(loc="lower left", fontsize=8, ncols=max(1, len(by_speaker)))
     else:
@@ -76,7 +80,7 @@ def timeline_png(analysis: dict[str, Any], path: Path) -> Path:
 
 
 def trend_figure(trends: list[dict[str, Any]], metric: str) -> Any:
-    """Weekly mean of ``metric`` per rep (from ``coach.team.team_overview``)."""
+    """Weekly mean of ``metric`` per rep (from ``coach.team.views.team_overview``)."""
     fig = _figure(height=3.0)
     ax = fig.add_subplot(1, 1, 1)
     series: dict[str, list[tuple[str, float]]] = {}

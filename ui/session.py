@@ -8,8 +8,8 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
-from coach.errors import SalesCoachError
-from coach.permissions import Principal
+from coach.errors import DOMAIN_ERRORS, DomainError
+from coach.auth.permissions import Principal
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services
@@ -21,7 +21,7 @@ def principal_of(services: "Services", request: Any) -> Principal:
     """The logged-in user of a Gradio event (``gr.Request.username``), fresh from the DB."""
     import gradio as gr
 
-    from coach.users import get_principal
+    from coach.auth.users import get_principal
 
     username = getattr(request, "username", None) if request is not None else None
     if not username:
@@ -32,7 +32,7 @@ def principal_of(services: "Services", request: Any) -> Principal:
     return p
 
 
-def _to_gr_error(exc: SalesCoachError) -> Exception:
+def _to_gr_error(exc: DomainError) -> Exception:
     import gradio as gr
 
     text = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"
@@ -40,7 +40,7 @@ def _to_gr_error(exc: SalesCoachError) -> Exception:
 
 
 def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn :class:`SalesCoachError` into ``gr.Error``; log anything unexpected.
+    """Turn domain errors (``coach.errors.DOMAIN_ERRORS``) into ``gr.Error``; log anything unexpected.
 
     Keeps the signature (Gradio injects ``gr.Request``/``gr.Progress`` by it) and the
     generator-ness (Gradio streams generator handlers).
@@ -51,7 +51,7 @@ def ui_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(exc, gr.Error):
             exc.print_exception = False  # an expected, user-facing message: no traceback in the log
             return exc
-        if isinstance(exc, SalesCoachError):
+        if isinstance(exc, DOMAIN_ERRORS):
             log.info("%s in %s: %s", exc.code, fn.__name__, exc)
             return _to_gr_error(exc)
         log.exception("unexpected error in UI handler %s", fn.__name__)

@@ -1,8 +1,8 @@
 """The Gradio Blocks app: one tab per page, built from the services passed in.
 
-Login is Gradio's own form wired to :func:`coach.auth.authenticate` (the same check as
+Login is Gradio's own form wired to :func:`coach.auth.login.login` (the same check as
 ``POST /api/v1/auth/token``); every handler resolves ``gr.Request.username`` to a
-:class:`coach.permissions.Principal` and goes through the same permission-checked
+:class:`coach.auth.permissions.Principal` and goes through the same permission-checked
 functions as the REST API. Hiding the Team and Knowledge tabs from reps is cosmetic:
 their handlers check the role again.
 """
@@ -10,29 +10,36 @@ their handlers check the role again.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import gradio as gr
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coach.jobs import JobQueue
+    from coach.calls.jobs import JobQueue
     from coach.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def login_check(services: "Services") -> Callable[[str, str], bool]:
-    """Gradio ``auth=`` hook backed by the users table (argon2 hashes)."""
-    from coach.auth import authenticate
+def login_check(services: "Services") -> Callable[[str, str], Awaitable[bool]]:
+    """Gradio ``auth=`` hook: the same throttled, audited check as the API login
+    (:func:`coach.auth.login.login`), run on a worker thread so argon2 never blocks the
+    event loop. A locked-out user sees the same refusal as a wrong password."""
+    import anyio
+
+    from coach.auth.login import login
     from coach.errors import AuthenticationError
 
-    def check(username: str, password: str) -> bool:
+    def check_sync(username: str, password: str) -> bool:
         try:
-            authenticate(services.db, username, password)
-        except AuthenticationError:
-            log.info("failed web login for %r", username)
+            login(services, username, password, channel="web")
+        except AuthenticationError as exc:
+            log.info("refused web login for %r: %s", username, exc.code)
             return False
         return True
+
+    async def check(username: str, password: str) -> bool:
+        return await anyio.to_thread.run_sync(check_sync, username, password)
 
     return check
 

@@ -20,7 +20,7 @@ from coach.chat.sessions import StoredMessage
 from coach.chat.tools import CoachTools
 from coach.errors import DependencyMissingError
 from coach.llm.generate import describe_error
-from coach.llm.safety import SAFETY_INSTRUCTION
+from scripts_gen.prompt_safety import SAFETY_INSTRUCTION
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coach.pii import PLACEHOLDERS
+from coach.privacy.pii import PLACEHOLDERS
 
 _CITE_RE = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._:-]{1,119})\]")
 _NOT_CITATIONS = {p.strip("[]") for p in PLACEHOLDERS.values()}
@@ -37,12 +37,15 @@ class ChatAnswer(BaseModel):
     #: ids the model cited that were not retrieved (removed from ``text``)
     dropped_citations: list[str] = Field(default_factory=list)
     accounts: list[str] = Field(default_factory=list)
-    #: agent (tool-calling model) | chain (retrieve-then-answer) | grounded (no LLM output used)
-    mode: Literal["agent", "chain", "grounded"] = "chain"
+    #: agent (tool-calling model) | chain (retrieve-then-answer) | extractive (no sentence of the
+    #: model was supported: the best passages are quoted) | grounded (the LLM failed or was not used)
+    mode: Literal["agent", "chain", "extractive", "grounded"] = "chain"
     model: str = ""
     ok: bool = True
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+    #: sentences of the model's answer that the passages did not support (left out; for a details panel)
+    unsupported: list[str] = Field(default_factory=list)
     elapsed_s: float = 0.0
     first_token_s: float | None = None
     tools_used: list[str] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.chat.sessions import StoredMessage
-from coach.llm.safety import SAFETY_INSTRUCTION, data_block
+from scripts_gen.prompt_safety import SAFETY_INSTRUCTION, data_block
 
 CHAIN_SYSTEM = (
     "You are a sales coach helping a sales rep. Answer the question in the question block in at most "
@@ -28,6 +28,12 @@ KB_EMPTY = (
 HISTORY_MESSAGES = 4
 
 
+def case_passage_text(case: dict[str, Any]) -> str:
+    """What the model is shown of a retrieved case, and what its sentences are checked against."""
+    return (f"{case.get('title', '')} (outcome: {case.get('outcome', '')}, industry: {case.get('industry', '')})\n"
+            f"{case.get('snippet', '')}")
+
+
 def build_messages(question: str, cases: list[dict[str, Any]], accounts: list[str],
                    history: list[StoredMessage]) -> list[BaseMessage]:
     """System rules, recent turns, then one user message of data blocks + the question.
@@ -37,8 +43,7 @@ def build_messages(question: str, cases: list[dict[str, Any]], accounts: list[st
     for m in history[-HISTORY_MESSAGES:]:
         msgs.append(HumanMessage(m.content) if m.role == "user" else AIMessage(m.content))
     blocks = [data_block(a, kind="account") for a in accounts]
-    blocks += [data_block(f"{c.get('title', '')} (outcome: {c.get('outcome', '')}, industry: {c.get('industry', '')})\n"
-                          f"{c.get('snippet', '')}", kind="case", ref=c["id"]) for c in cases]
+    blocks += [data_block(case_passage_text(c), kind="case", ref=c["id"]) for c in cases]
     blocks.append(data_block(question, kind="question"))
     ids = ", ".join(f"[{c['id']}]" for c in cases)
     tail = "Answer the question above using only the data." + (f" Cite the cases you use: {ids}." if ids else "")

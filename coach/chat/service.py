@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from coach.chat.answer import (
     ChatAnswer, Citation, account_facts, check_citations, grounded_summary, sources_text,
 )
-from coach.chat.chain import KB_EMPTY, NOTHING_FOUND, build_messages
-from coach.chat.sessions import ChatStore
+from coach.chat.chain import KB_EMPTY, NOTHING_FOUND, build_messages, case_passage_text
+from coach.chat.grounding import Passage, SupportChecker, checked_pieces, extractive_answer, stream_sentences
+from coach.chat.sessions import ChatStore, followup_context
 from coach.chat.tools import MIN_RELEVANCE, CoachTools
-from coach.errors import InputError, SalesCoachError
+from coach.errors import DOMAIN_ERRORS, InputError
 from coach.llm.generate import stream
 from coach.llm.registry import model_name, supports_tools
 
@@ -66,7 +67,7 @@ class ChatService:
         self.services = services
         self.mode = mode
         self.min_relevance = min_relevance
-        self.store = ChatStore(services.db)
+        self.store = ChatStore(services.db, redact=services.settings.redact_stored_transcripts)
 
     def _use_agent(self) -> bool:
         if self.mode != "auto":
@@ -104,7 +105,9 @@ class ChatService:
         tail = sources_text(cases)
         if tail:
             yield tail
-        answer.text = (cleaned.strip() + tail).strip()
+        from coach.llm.markdown_safety import strip_external
+
+        answer.text = (strip_external(cleaned).strip() + tail).strip()
         answer.dropped_citations = dropped
         # cases the model cited first (in citation order), then the other retrieved ones
         ordered = sorted(cases, key=lambda c: valid.index(c["id"]) if c["id"] in valid else len(valid))
@@ -117,17 +120,30 @@ class ChatService:
         answer.message_id = self.store.add(sid, "assistant", answer.text, [c.id for c in answer.citations])
         reply.answer = answer
 
-    def _lookup(self, text: str, tools: CoachTools) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Accounts mentioned in the question and relevant cases (no LLM involved)."""
-        from coach.accounts import AccountService
+    def _lookup(self, text: str, tools: CoachTools, history: list[Any] | None = None,
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Accounts mentioned in the question and relevant cases (no LLM involved).
 
+        A follow-up keeps the conversation's context: a short question is searched
+        together with the previous one, and the cases the last answer cited stay in."""
+        from coach.accounts.service import AccountService
+
+        query, carried = followup_context(text, history or [])
         accounts = []
-        for name in AccountService(self.services.db).find_mentioned(text)[:MAX_ACCOUNTS]:
+        for name in AccountService(self.services.db).find_mentioned(query)[:MAX_ACCOUNTS]:
             try:
                 accounts.append(tools.get_account(name))
-            except SalesCoachError as exc:  # pragma: no cover - just listed
+            except DOMAIN_ERRORS as exc:  # pragma: no cover - just listed
                 log.warning("account %s: %s", name, exc)
-        return accounts, tools.search_cases(text, k=CASES_K)
+        cases = tools.search_cases(query, k=CASES_K)
+        found = {c["id"] for c in cases}
+        for cid in carried:
+            if cid not in found and len(cases) < CASES_K + 2:
+                item = tools.case_excerpt(cid, query)
+                if item is not None:
+                    cases.append(item)
+                    found.add(cid)
+        return accounts, cases
 
     def _fallback(self, answer: ChatAnswer, text: str, tools: CoachTools, accounts: list[dict[str, Any]] | None,
                   cases: list[dict[str, Any]] | None) -> str:
@@ -140,9 +156,9 @@ class ChatService:
         return grounded_summary(cases, facts)
 
     def _chain_turn(self, answer: ChatAnswer, text: str, history: list[Any], tools: CoachTools) -> Iterator[str]:
-        from coach.accounts import AccountContext
+        from coach.accounts.service import AccountContext
 
-        accounts, cases = self._lookup(text, tools)
+        accounts, cases = self._lookup(text, tools, history)
         if not accounts and not cases:
             body = self._fallback(answer, text, tools, accounts, cases)
             yield body
@@ -152,22 +168,41 @@ class ChatService:
         elif not cases:
             answer.notes.append("no relevant cases found in the knowledge base")
         rendered = [AccountContext(**a).to_prompt_text() for a in accounts]
+        passages = [Passage(ref=a["name"], text=t, citable=False) for a, t in zip(accounts, rendered)]
+        passages += [Passage(ref=c["id"], text=case_passage_text(c), title=c.get("title") or "") for c in cases]
+        checker = SupportChecker(passages, text)
         llm = self.services.settings.llm
         s = stream(self.services.llm, build_messages(text, cases, rendered, history),
                    timeout_s=llm.timeout_s, context_tokens=llm.context_tokens)
-        for token in s:
-            yield token
+        kept: list[str] = []
+        dropped = 0
+        for piece in checked_pieces(stream_sentences(s), checker):
+            if piece.ok:
+                kept.append(piece.text)
+                yield piece.text
+            else:
+                dropped += 1
+                answer.unsupported.append(piece.text.strip())
         r = s.result
         answer.notes.extend(r.notes)
         answer.first_token_s = r.first_token_s
         answer.model = r.model
+        if dropped:
+            answer.notes.append(f"{dropped} sentence(s) of the model's answer were left out: "
+                                "the cited cases do not support them")
+        body = "".join(kept).strip()
+        if r.ok and body:
+            return body
         if r.ok:
-            return r.text
+            answer.mode = "extractive"
+            quoted = extractive_answer(passages, text)
+            yield quoted
+            return quoted
         answer.ok, answer.error = False, r.error
         grounded = self._fallback(answer, text, tools, accounts, cases)
         note = f"\n\n(The language model failed: {r.error}. Here is what I found.)\n\n{grounded}"
         yield note
-        return (r.text + note) if r.text else note.strip()
+        return (body + note) if body else note.strip()
 
     def _agent_turn(self, answer: ChatAnswer, text: str, history: list[Any], tools: CoachTools) -> Iterator[str]:
         from coach.chat.agent import AgentRun, run_agent

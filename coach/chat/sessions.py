@@ -31,8 +31,19 @@ class SessionInfo(BaseModel):
 
 
 class ChatStore:
-    def __init__(self, db: "Database") -> None:
+    """Chat sessions and messages. ``redact`` (``settings.redact_stored_transcripts``)
+    stores messages and titles with PII replaced by placeholders."""
+
+    def __init__(self, db: "Database", *, redact: bool = False) -> None:
         self.db = db
+        self.redact = redact
+
+    def _stored(self, text: str) -> str:
+        if not self.redact:
+            return text
+        from coach.privacy.pii import redact
+
+        return redact(text).text
 
     def open(self, session_id: str | None, user_id: int | None, first_text: str) -> str:
         """The id of ``session_id`` (checked: exists, and belongs to ``user_id`` when the
@@ -42,11 +53,13 @@ class ChatStore:
         with self.db.session() as s:
             if session_id:
                 row = s.get(ChatSession, session_id)
-                if row is None or (user_id is not None and row.user_id is not None and row.user_id != user_id):
+                # a session with an owner is theirs alone; an owner-less one (CLI) is not
+                # joinable from the web or the API, where every caller has an id
+                if row is None or row.user_id != user_id:
                     raise NotFoundError(f"chat session {session_id} not found",
                                         detail="start a new one without --session")
                 return row.id
-            title = " ".join(first_text.split())[:TITLE_CHARS] or "chat"
+            title = " ".join(self._stored(first_text).split())[:TITLE_CHARS] or "chat"
             row = ChatSession(user_id=user_id, title=title)
             s.add(row)
             s.flush()
@@ -56,7 +69,7 @@ class ChatStore:
         from coach.db.models import ChatMessage
 
         with self.db.session() as s:
-            msg = ChatMessage(session_id=session_id, role=role, content=content, citations=citations or [])
+            msg = ChatMessage(session_id=session_id, role=role, content=self._stored(content), citations=citations or [])
             s.add(msg)
             s.flush()
             return msg.id
@@ -89,3 +102,16 @@ class ChatStore:
                 q = q.where(ChatSession.user_id == user_id)
             return [SessionInfo(id=r.id, user_id=r.user_id, title=r.title, created_at=r.created_at.isoformat(),
                                 messages=counts.get(r.id, 0)) for r in s.scalars(q)]
+
+
+#: a question this short (words) is read together with the previous one
+FOLLOWUP_WORDS = 12
+
+
+def followup_context(text: str, history: list[StoredMessage]) -> tuple[str, list[str]]:
+    """(retrieval query, case ids the last answer cited) for a turn of a conversation."""
+    prev_user = next((m.content for m in reversed(history) if m.role == "user"), "")
+    query = f"{prev_user} {text}" if prev_user and len(text.split()) < FOLLOWUP_WORDS else text
+    last = next((m for m in reversed(history) if m.role == "assistant"), None)
+    cited = [str(c) for c in (last.citations if last else []) if isinstance(c, str)]
+    return query, cited

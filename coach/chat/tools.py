@@ -3,7 +3,7 @@ write a pre-visit script, get team benchmarks.
 
 :class:`CoachTools` is used two ways: directly by the fixed retrieve-then-answer chain
 (small local model), and as langchain tools by the agent (tool-calling models). Every
-tool result the model sees is wrapped in a DATA block (:mod:`coach.llm.safety`), and
+tool result the model sees is wrapped in a DATA block (:mod:`scripts_gen.prompt_safety`), and
 everything a tool returned is recorded in :attr:`CoachTools.evidence`, so citations in
 the answer can be checked against what was actually retrieved.
 """
@@ -15,8 +15,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coach.errors import NotFoundError, SalesCoachError
-from coach.llm.safety import data_block
+from coach.errors import DOMAIN_ERRORS, NotFoundError
+from scripts_gen.prompt_safety import data_block
+from scripts_gen import generate_script
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services
@@ -71,10 +72,25 @@ class CoachTools:
         self.evidence.tool_log.append(f"search_cases({query!r}): {len(hits)} relevant")
         return hits
 
-    def get_account(self, name: str) -> dict[str, Any]:
-        from coach.accounts import AccountService
+    def case_excerpt(self, case_id: str, query: str) -> dict[str, Any] | None:
+        """A case by id (e.g. cited earlier in the conversation) as a hit with the excerpt
+        that best matches ``query``; None when it no longer exists."""
+        from retrieval.search import best_snippet
 
-        ctx = AccountService(self.services.db).get_account_context(name)
+        try:
+            case = self.services.kb.get_case(case_id)
+        except DOMAIN_ERRORS:
+            return None
+        item = {"id": case.id, "title": case.title, "outcome": case.outcome, "industry": case.industry,
+                "product": case.product, "score": None, "relevance": None, "snippet": best_snippet(case.body, query)}
+        self.evidence.cases.setdefault(case.id, item)
+        self.evidence.tool_log.append(f"case_excerpt({case_id!r})")
+        return item
+
+    def get_account(self, name: str) -> dict[str, Any]:
+        from coach.accounts.service import AccountService
+
+        ctx = AccountService(self.services.db).get_account_context(name, viewer_id=self.user_id)
         if ctx.name not in self.evidence.accounts:
             self.evidence.accounts.append(ctx.name)
         self.evidence.tool_log.append(f"get_account({name!r}): {ctx.name}")
@@ -85,7 +101,7 @@ class CoachTools:
         from sqlalchemy import select
 
         from coach.db.models import Call, Report, User
-        from coach.permissions import Principal, ensure_visible
+        from coach.auth.permissions import Principal, ensure_visible
 
         with self.services.db.session() as s:
             call = s.get(Call, call_id.strip())
@@ -110,16 +126,7 @@ class CoachTools:
         return doc
 
     def write_script(self, account: str | None = None, notes: str | None = None, goal: str | None = None) -> dict[str, Any]:
-        """A pre-visit script from ``scripts_gen.generate_script`` (when that module is
-        installed); its cited cases join the evidence."""
-        try:
-            from scripts_gen import generate_script  # type: ignore[attr-defined]
-        except ImportError:
-            try:
-                from scripts_gen.generate import generate_script  # type: ignore[no-redef]
-            except ImportError:
-                raise SalesCoachError("the pre-visit script generator (scripts_gen) is not available in this "
-                                      "installation") from None
+        """A pre-visit script from ``scripts_gen.generate_script``; its cited cases join the evidence."""
         script = generate_script(self.services, account=account, notes=notes, goal=goal)
         doc = script.model_dump(mode="json") if hasattr(script, "model_dump") else dict(script)
         for cid in doc.get("citations") or []:
@@ -130,12 +137,12 @@ class CoachTools:
         return doc
 
     def team_benchmarks(self) -> dict[str, Any]:
-        from coach.chat.benchmarks import team_benchmarks
+        from coach.reports.team_benchmarks import team_benchmarks
 
         visible = None
         if self.user_id is not None:
             from coach.db.models import User
-            from coach.permissions import Principal, visible_user_ids
+            from coach.auth.permissions import Principal, visible_user_ids
 
             with self.services.db.session() as s:
                 user = s.get(User, self.user_id)
@@ -153,7 +160,7 @@ class CoachTools:
             def run(**kwargs: Any) -> str:
                 try:
                     out = fn(**{k: v for k, v in kwargs.items() if v is not None})
-                except SalesCoachError as exc:
+                except DOMAIN_ERRORS as exc:
                     return f"error: {exc.message}"
                 if kind == "cases":
                     if not out:

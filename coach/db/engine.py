@@ -46,6 +46,21 @@ def upgrade_schema(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _owner_only(url: str) -> None:
+    """A SQLite database file (and its WAL/SHM files) readable by the server's user only:
+    it holds transcripts, customer names and password hashes."""
+    import os
+
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return
+    path = url.removeprefix("sqlite:///")
+    for p in (path, path + "-wal", path + "-shm"):
+        try:
+            os.chmod(p, 0o600)
+        except OSError:  # not created yet (WAL files appear later with the same mode)
+            pass
+
+
 class Database:
     """Owns the engine and hands out transactional sessions."""
 
@@ -54,6 +69,7 @@ class Database:
         self.engine = make_engine(url)
         if migrate:
             upgrade_schema(self.engine)
+        _owner_only(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

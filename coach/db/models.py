@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true as sa_true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -54,6 +56,10 @@ class User(Base):
     #: mean speaker embedding of an enrolled voice sample (list of floats)
     voice_embedding: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: a deactivated user cannot log in and loses every token and web session
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    #: bumped on password change, role change or deactivation: older tokens stop working
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship()
 
@@ -198,8 +204,56 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: the worker running it ("host:pid"); informational (status, logs)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    #: when the current attempt was claimed (pick-up latency = started_at - created_at)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: last change; while running it is also the worker's heartbeat (a stale one means
+    #: the worker died), while queued the last time it was published to the broker
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """A job worker that is alive (``salescoach worker`` or the embedded runner)."""
+
+    __tablename__ = "worker_heartbeats"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: celery | embedded
+    backend: Mapped[str] = mapped_column(String(16), default="celery")
+    queues: Mapped[str] = mapped_column(String(120), default="")
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """Who did what, when, from where: logins (also failed ones and lockouts), opening a
+    call, downloading a file or an export, and changes to accounts."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(80), default="", index=True)
+    #: login | login_failed | login_locked | open_call | download | export | user_change
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    #: what it was done to (a call id, an export kind, a user name)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    #: api | web | cli
+    channel: Mapped[str] = mapped_column(String(8), default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(400), default="")
+
+
+class WebSession(Base):
+    """A logged-in web (Gradio) session, shared by every API replica. Only a hash of the
+    cookie token is stored."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class RoleplaySession(Base):

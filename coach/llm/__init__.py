@@ -9,13 +9,13 @@ failure-tolerant call helper.
     if not result.ok:
         ...  # return the grounded plan with result.error as a note
 
-Heavy libraries (torch/transformers) are only imported when the local model is used.
+The heavy runtime (llama-cpp-python) is only imported when the local model is used.
 """
 
 from coach.llm.budget import BudgetFit, estimate_tokens, fit_to_budget, token_counter
 from coach.llm.generate import LLMResult, TokenStream, generate, stream
 from coach.llm.registry import build_chat_model, model_name, supports_tools
-from coach.llm.safety import SAFETY_INSTRUCTION, data_block, neutralise
+from scripts_gen.prompt_safety import SAFETY_INSTRUCTION, data_block, neutralise
 
 __all__ = [
     "BudgetFit", "LLMResult", "SAFETY_INSTRUCTION", "TokenStream", "build_chat_model", "data_block",

@@ -8,7 +8,7 @@ deliberately on the high side so a remote model's context is not overrun. (tikto
 used: it downloads its vocabularies at run time, and the remote model may not be OpenAI's.)
 
 Fitting: :func:`fit_to_budget` keeps ``prompt + reserve <= context_tokens`` by trimming
-the longest DATA block (see :mod:`coach.llm.safety`), never the instructions; only when
+the longest DATA block (see :mod:`scripts_gen.prompt_safety`), never the instructions; only when
 no data is left to trim does it drop the oldest conversation turns, and as a last resort
 it shortens the longest non-system message. Every cut is reported in ``BudgetFit.notes``.
 """
@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from coach.errors import ConfigurationError
-from coach.llm.safety import find_data_blocks
+from scripts_gen.prompt_safety import find_data_blocks
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ the context first (``context_tokens=``), reporting what was trimmed in ``notes``
     s.result.ok, s.result.first_token_s
 
 Timeouts are enforced here with a watchdog thread (the call itself keeps the provider's
-own timeout too); a local generation is also bounded by transformers' ``max_time``.
+own timeout too); a local generation also stops itself when its time budget is spent.
 """
 
 from __future__ import annotations

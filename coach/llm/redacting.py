@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from coach.pii import merge_counts, redact
+from coach.privacy.pii import merge_counts, redact
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 Providers are peers, one module each, registered by name in :data:`PROVIDERS`:
 
-* ``local``  - bundled SmolLM2-135M-Instruct on CPU (:mod:`coach.llm.local`)
+* ``local``  - a bundled GGUF model run in-process by llama.cpp (:mod:`coach.llm.local`,
+  models in :mod:`coach.llm.catalog`)
 * ``openai`` - any OpenAI-compatible endpoint (:mod:`coach.llm.openai_provider`),
   wrapped so PII is redacted before anything is sent (``llm.redact_pii``)
 * ``fake``   - deterministic model for unit tests (:mod:`coach.llm.fake`): echoes the
@@ -38,8 +39,9 @@ def _local(s: "LLMSettings", cache_dir: Path | None) -> "BaseChatModel":
 
         cache_dir = default_data_dir() / "models"
     return LocalChatModel(
-        model_path=s.local_model_path, cache_dir=str(cache_dir), temperature=s.temperature,
-        max_new_tokens=s.max_new_tokens, timeout_s=s.timeout_s,
+        local_model=s.local_model, model_path=s.local_model_path, cache_dir=str(cache_dir),
+        temperature=s.temperature, max_new_tokens=s.max_new_tokens, timeout_s=s.timeout_s,
+        context_tokens=s.context_tokens, n_threads=s.local_threads,
     )
 
 
@@ -67,7 +69,7 @@ PROVIDERS: dict[str, ProviderFactory] = {"local": _local, "openai": _openai, "fa
 
 def build_chat_model(llm_settings: "LLMSettings", *, cache_dir: Path | None = None) -> "BaseChatModel":
     """The chat model of ``llm_settings.provider``. Cheap: the local model's weights load
-    on first use. ``cache_dir`` is where the local provider caches converted weights
+    on first use. ``cache_dir`` is where the local provider assembles split models
     (``settings.models_cache_dir``; default ``$SALESCOACH_DATA_DIR/models``)."""
     try:
         factory = PROVIDERS[llm_settings.provider]

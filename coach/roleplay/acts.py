@@ -1,9 +1,12 @@
-"""Deterministic classification of a rep turn into sales acts (English + Chinese).
+"""Classification of a rep turn into sales acts (English + Chinese).
 
-Phrase patterns plus a few simple features (length, question marks, prices, the
-buyer's hidden-need cues). A turn usually has several acts ("I understand. What worries
-you most about the price?" = acknowledge + clarify + discovery_open + price_mention).
-Each act keeps the phrase that matched, which becomes scorecard evidence.
+What the rep is doing (asking, acknowledging, reflecting, pitching, proving, closing, ...)
+comes from the embedding classifier (``act_model``: multilingual e5 + a head trained on
+labelled turns, see ``act_training``), sentence by sentence. Patterns are kept only where
+they are exact: money amounts and discounts, dates, the words "price"/"competitor", the
+buyer's own number being accepted, and the persona's need cues. A turn usually has
+several acts ("Fair. Which two tools are those?" = acknowledge + clarify); each act keeps
+the sentence or phrase that triggered it, which becomes scorecard evidence.
 """
 
 from __future__ import annotations
@@ -46,112 +49,14 @@ def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+#: exact patterns only (the rest of the acts come from the embedding classifier)
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "greeting": _rx(
-        r"^\s*(hi|hello|hey|good (morning|afternoon|evening))\b",
-        r"\bthanks? (you )?for (your time|meeting|taking)",
-        r"\bnice to meet",
-        r"你好|您好|感谢您抽(出)?时间|很高兴见到",
-    ),
-    "open_question": _rx(
-        r"\b(what|how|why|which|where|who)\b",
-        r"\btell me (about|more)\b",
-        r"\b(describe|walk me through|help me understand|talk me through)\b",
-        r"什么|怎么|为什么|如何|哪些|哪个|多少|多久|多长|多大|介绍一下|说说|讲讲|谈谈",
-    ),
-    "closed_question": _rx(
-        r"^\s*(do|does|did|is|are|was|were|can|could|will|would|have|has|should|shall)\b",
-        r"吗[？?]?\s*$|是不是|有没有|是否|能不能|可不可以",
-    ),
-    "authority_question": _rx(
-        r"\bwho (else )?(will|would|should|is|are)? ?(be )?(involved|sign|approv|decid|make the (final )?(call|decision))",
-        r"\bwho else\b",
-        r"\bdecision[- ](process|maker|making)",
-        r"\b(approval|buying|purchasing|procurement|sign[- ]off) process",
-        r"\bbudget owner|\bsign[- ]off\b|\bwho (has|holds) the budget",
-        r"决策|谁(来)?(拍板|决定|审批|签字)|审批流程|采购流程|还有谁|哪些人参与",
-    ),
-    "listening": _rx(
-        r"\bso what i'?m hearing",
-        r"\bif i (understand|heard) (you )?(correctly|right)",
-        r"\byou (mentioned|said|told me)\b",
-        r"\bit sounds like\b",
-        r"\blet me make sure\b",
-        r"\bto summari[sz]e\b|\bin other words\b|\bjust to recap\b",
-        r"您刚才(说|提到)|我理解的是|听起来|总结一下|您提到|您说的",
-    ),
-    "value_statement": _rx(
-        r"\bour (solution|product|platform|system|service|team|device|pumps?|software|offering|machines?|trucks?|line)\b",
-        r"\bwe (offer|provide|deliver|help|can help|can|guarantee|include|support)\b",
-        r"\bmeridian\b",
-        r"\b(it|this|that|they) (reduces|saves|cuts|improves|increases|lowers|helps|prevents|speeds|reduce|save|cut|improve|help|prevent)\b",
-        r"\bour [\w-]+( [\w-]+)? (cuts?|reduces?|saves?|improves?|helps?|lets?|gives?|lowers?|prevents?|warns?)\b",
-        r"\b(helps you|lets you|allows you|so you can|which means you)\b",
-        r"\b(in (great|excellent|good|perfect|mint) condition|barely used|like new|comes with|works perfectly|well maintained)\b",
-        r"我们的(产品|方案|系统|服务|设备|团队|平台)|我们(可以|能够|提供|帮助)|帮助您|可以帮您|能够(降低|提升|减少|节省)",
-    ),
-    "evidence": _rx(
-        r"\bcase stud(y|ies)\b",
-        r"\bone of our (customers|clients)\b",
-        r"\b(customers?|clients?|hospitals?|retailers?|fleets?|distributors?|plants?|companies|company|shops?|stores?|icus?) (like|similar to) yours\b",
-        r"\breference (customer|site|call|account)s?\b",
-        r"\b(study|studies|trial|audit|pilot) (shows?|showed|found|proved|demonstrated)\b",
-        r"\bdata (shows?|from)\b|\bresults? (at|from)\b|\bpeer[- ]reviewed\b|\bpublished\b",
-        r"\d+(\.\d+)? ?(%|percent) (reduction|fewer|less|lower|drop|increase|more|faster|improvement)",
-        r"\b(reduced|cut|cuts|lowered|increased|improved|reduces|lowers) [\w -]{0,30}by \d+",
-        r"\b(dropped|fell|rose|grew|improved|reduced|cut|down|up) (by )?\d+(\.\d+)? ?(%|percent|points?)",
-        r"\bfor example, [\w ]*(customer|client|hospital|company|chain|fleet|plant)\b",
-        r"案例|客户反馈|数据显示|研究(表明|显示)|临床数据|参考客户|实际数据|用户(案例|数据)",
-    ),
-    "roi": _rx(
-        r"\broi\b|\breturn on (the )?investment\b|\bpayback\b|\bpays? (back|for (itself|themselves))\b",
-        r"\bsaves? (you )?(about |around |roughly )?[\$¥€£]?\d",
-        r"\btotal cost of ownership\b|\btco\b|\bbreak[- ]even\b|\bper year in savings\b",
-        r"投资回报|回本|回收期|每年节省|(节省|省下?)(约|了)?[\d一二三四五六七八九十百千万]|总拥有成本",
-    ),
-    "acknowledge": _rx(
-        r"\bi (completely |totally |fully )?(understand|hear you|get (that|it)|appreciate)\b",
-        r"\bthat'?s (a )?(fair|valid|good|reasonable|great|important) (point|concern|question)\b",
-        r"\b(makes sense|fair enough|understandable|you'?re right|good question|great question)\b",
-        r"理解|明白|您说得对|这个顾虑|很正常|有道理|好问题",
-    ),
-    "clarify": _rx(
-        r"\bwhat (specifically|exactly|in particular)\b",
-        r"\bcan you (tell|say) (me )?(a bit )?more\b|\btell me more\b",
-        r"\bhelp me understand\b|\bwhat do you mean\b|\bwhen you say\b",
-        r"\bwhat'?s behind\b|\bwhich part\b|\bcompared (to|with) what\b|\bwhat would you need to see\b",
-        r"具体|能(不能)?(详细)?说说|指的是|是指|哪方面|哪一部分|需要看到什么",
-    ),
-    "confirm": _rx(
-        r"\bdoes (that|this) (address|answer|help|make sense|work|resolve|cover|ease)\b",
-        r"\bwould (that|this) (work|help|address|resolve|be enough)\b",
-        r"\bhave i answered\b|\bis (that|this) (helpful|clearer)\b|\bdid that answer\b",
-        r"这样(可以|行)吗|解决(了)?您的(顾虑|问题)|您觉得(怎么样|如何|可以吗)|这能回答",
-    ),
-    "pushy_close": _rx(
-        r"\bsign (it |this |the (contract|deal|order) )?(today|now|right now|this afternoon)\b",
-        r"\bready to sign\b|\bjust sign\b|\bsign here\b",
-        r"\blet'?s (close|sign|get (this|it) signed|do (the|this) deal|wrap (this|it) up today)\b",
-        r"\b(send|sending) (you )?the contract (now|today)\b|\bpurchase order (today|now)\b",
-        r"\bonly (valid )?(today|this week)\b|\blimited[- ]time\b|\boffer expires\b",
-        r"\bcan we close (this|it|today)\b|\bcommit (today|now)\b|\bdon'?t miss (out|this)\b",
-        r"\bbuy (it |now|today)|\bdecide (today|now|right now)\b",
-        r"今天(就)?签|马上(下单|签|定)|签合同吧|限时|仅限今天|现在就(定|签|下单)",
-    ),
-    "next_step": _rx(
-        r"\bnext steps?\b",
-        r"\b(schedule|set up|book|arrange|organi[sz]e|plan|run|start|do|try|propose|suggest|offer you) (a |an |the )?([\w-]+ ){0,2}(call|meeting|demo|visit|pilot|trial|session|workshop|review|proof of concept)\b",
-        r"\b(how about|what about|shall we do|could we do|let'?s do) (a |an )?([\w-]+ )?(pilot|trial|demo|visit|workshop)\b",
-        r"\bfollow[- ]up (call|meeting)\b|\bmeet (again|with)\b|\bintroduce (me )?to\b|\blet'?s (meet|talk again|reconvene)\b",
-        r"\b(review|go through|go over|walk through) (the )?(terms|proposal|numbers|contract|business case|plan|results)\b[^.?!]*\b(with|next|on|tomorrow)\b",
-        r"\bsend (you )?(a |the )?(proposal|quote|summary|terms)\b|\bput (it|this|something) in (your|the) calendar\b",
-        r"下一步|(安排|约|来|做|进行|开展|申请|提供|搞)(一次|一个|个|两周|一周|一下)?(的)?(试用|演示|试点|参观|测试|会议|交流)|约(个)?时间|下次(见面|沟通|再聊)|跟进会",
-        r"(下周|明天|后天|周[一二三四五六日]|星期[一二三四五六日天]).{0,16}(一起|见面|过一遍|碰一下|开会|沟通|来一趟)",
-    ),
     "next_step_specific": _rx(
-        r"\b(monday|tuesday|wednesday|thursday|friday|tomorrow|next week|this week|on the \d+)",
-        r"\b\d{1,2}(:\d\d)? ?(am|pm)\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b",
-        r"下周[一二三四五六日天]?|明天|后天|周[一二三四五六日]|星期[一二三四五六日天]|\d+号|\d+点",
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|this week|end of (the )?month)\b",
+        r"\b(on|by|from|until|starting|the) (the )?\d{1,2}(st|nd|rd|th)?\b",
+        r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b",
+        r"\b\d{1,2}(:\d\d)? ?(am|pm)\b|\bat \d{1,2}(:\d\d)?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b",
+        r"下周[一二三四五六日天]?|明天|后天|周[一二三四五六日]|星期[一二三四五六日天]|\d+号|\d+点|月底|[一二三四五六七八九十]+号",
     ),
     "price_mention": _rx(
         r"\b(price|pricing|prices|quote|quotation|discount|fee|fees|list price)\b",
@@ -171,6 +76,12 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(ok|okay|fine|sure|alright),? [\$¥€£]?\d[\d,.]*\s?(k|m|million)? (it is|works|is fine|then)\b",
         r"成交|就按(这个|您的|你的)价|这个价(格)?(可以|行|没问题)|就这么定了",
     ),
+    "deadline_close": _rx(
+        r"\bif (you|we) (sign|commit|decide|order|close|buy|book)\b[^.?!]{0,30}\b(today|now|tonight|this (week|month|quarter)|before|by)\b",
+        r"\b(sign|commit|decide|order|close)\b (it |this |the deal )?(today|now|tonight|this (week|month)) (and|for|to get)\b",
+        r"\bonly (valid |good |available )?(today|until|till|this week)\b|\blimited[- ]time\b|\boffer expires\b|\bexpires (today|tonight|at)\b",
+        r"(今天|本周|这个月|月底前)(就)?(签|下单|定)(的话|就)|仅限今天|限时",
+    ),
     "competitor_mention": _rx(
         r"\bcompetitors?\b|\bother (vendors?|suppliers?|brands?|providers?)\b|\b(compared (to|with)|versus|vs\.?) (them|your current|the other)",
         r"竞品|竞争对手|其他(厂家|供应商|品牌)",
@@ -179,8 +90,6 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？;；])\s*")
-_QUESTION_END = re.compile(r"[?？]\s*$|吗\s*$|呢\s*$")
 _COMMON = set(
     """a an the and or but if to of in on at for with from by about as is are was were be been am i you he she we they
     it this that these those my your our their me us them what how why which who where when do does did can could will
@@ -211,6 +120,8 @@ _SAVINGS_AFTER = re.compile(
     r"|\s*(的)?(损耗|货损|库存|节省)",
     re.IGNORECASE,
 )
+_DATE_AFTER = re.compile(r"(st|nd|rd|th)\b|\s?(am|pm|a\.m\.|p\.m\.)|:\d\d|/\d|\s?(号|点|日)", re.IGNORECASE)
+_DATE_BEFORE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$|\d/$|\b(on|by) the\s*$", re.IGNORECASE)
 _UNIT_SCALE = {"k": 1e3, "thousand": 1e3, "千": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "万": 1e4, "亿": 1e8}
 
 
@@ -320,6 +231,8 @@ def extract_prices(text: str, ref_price: float | None = None) -> list[float]:
             continue
         before = text[max(0, m.start() - 40) : m.start()].lower()
         following = text[m.end() : m.end() + 24].lower()
+        if not cur and (_DATE_AFTER.match(text[m.end(): m.end() + 6]) or _DATE_BEFORE.search(before)):
+            continue  # a date or a time ("the 15th", "9am", "March 3"), not a price
         if _SAVINGS_BEFORE.search(before) or _SAVINGS_AFTER.match(following):
             continue  # a saving or a cost of the problem, not a price
         value = num * _UNIT_SCALE.get(unit, 1.0)
@@ -334,8 +247,29 @@ def extract_prices(text: str, ref_price: float | None = None) -> list[float]:
     return out
 
 
+#: acts that make a turn a question the buyer should answer
+QUESTION_ACTS = ("discovery_open", "discovery_closed", "clarify", "authority_question")
+#: acts of a value claim (a need can be linked to these)
+VALUE_ACTS = ("value_statement", "need_linked_value", "evidence", "roi", "listening")
+
+
+def _nearest_need(sentence: str, needs: list[tuple[str, list[str], list[str]]], candidates: list[str]) -> str | None:
+    """The revealed need whose cue words are closest in meaning to ``sentence``."""
+    from coach.roleplay.act_model import embed
+
+    pool = [(nid, " ".join(cues + kw)) for nid, cues, kw in needs if nid in candidates]
+    if not pool:
+        return None
+    vecs = embed([sentence] + [t for _, t in pool])
+    sims = vecs[1:] @ vecs[0]
+    return pool[int(sims.argmax())][0]
+
+
 def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
-    """Acts of one rep turn. Deterministic; ``ctx`` adds need cues and prices."""
+    """Acts of one rep turn: the embedding classifier per sentence, plus exact patterns;
+    ``ctx`` adds the persona's need cues and the prices so far."""
+    from coach.roleplay.act_model import classify_sentences
+
     ctx = ctx or TurnContext()
     raw = (text or "").strip()
     if not raw:
@@ -352,45 +286,31 @@ def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
             matched[act] = phrase
             acts.append(act)
 
-    sentences = [s.strip() for s in _SENTENCE_SPLIT.split(raw) if s.strip()]
     q_open = q_closed = 0
     needs_asked: list[str] = []
-    for s in sentences:
-        is_q = bool(_QUESTION_END.search(s)) or bool(PATTERNS["closed_question"].search(s) and s.endswith("?"))
-        if not is_q:
-            continue
-        if any(PATTERNS[p].search(s) for p in ("next_step", "pushy_close", "confirm")):
-            continue  # a proposal or a check, not discovery
-        if PATTERNS["open_question"].search(s):
-            q_open += 1
-            add("discovery_open", s)
-        else:
-            q_closed += 1
-            add("discovery_closed", s)
-        s_low = s.lower()
-        for need_id, cues, _kw in ctx.needs:
-            if need_id not in needs_asked and any(_has_word(s_low, c) for c in cues):
-                needs_asked.append(need_id)
+    linked_sentences: list[str] = []
+    for sent in classify_sentences(raw):
+        names = [a for a, _p in sent.acts]
+        for a in names:
+            add(a, sent.text)
+        q_open += "discovery_open" in names
+        q_closed += "discovery_closed" in names
+        s_low = sent.text.lower()
+        if any(a in QUESTION_ACTS for a in names):
+            for need_id, cues, _kw in ctx.needs:
+                if need_id not in needs_asked and any(_has_word(s_low, c) for c in cues):
+                    needs_asked.append(need_id)
+        if any(a in VALUE_ACTS for a in names):
+            linked_sentences.append(sent.text)
 
-    for act in (
-        "greeting",
-        "authority_question",
-        "listening",
-        "value_statement",
-        "evidence",
-        "roi",
-        "acknowledge",
-        "clarify",
-        "confirm",
-        "pushy_close",
-        "next_step",
-        "next_step_specific",
-        "price_mention",
-        "competitor_mention",
-    ):
+    for act in ("next_step_specific", "price_mention", "competitor_mention"):
         phrase = _match(act, raw)
         if phrase is not None:
             add(act, phrase)
+    # a discount or deal tied to a deadline is pressure to close, however it is worded
+    deadline = _match("deadline_close", raw)
+    if deadline is not None and "next_step" not in matched:
+        add("pushy_close", deadline)
     if "next_step_specific" in matched and "next_step" not in matched:
         # a date alone is not a proposal
         acts.remove("next_step_specific")
@@ -400,23 +320,40 @@ def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
             add("competitor_mention", w)
             break
 
-    # value tied to a need the buyer has already revealed
+    # value tied to a need the buyer has already revealed: the need's own words, or the
+    # classifier's "need-linked value" pointing at the closest revealed need
     needs_linked: list[str] = []
-    if any(a in matched for a in ("value_statement", "evidence", "roi", "listening")):
+    if linked_sentences:
         for need_id, cues, kw in ctx.needs:
             if need_id in ctx.revealed_needs and any(_has_word(low, k) for k in (kw or cues)):
                 needs_linked.append(need_id)
+        if not needs_linked and "need_linked_value" in matched and ctx.revealed_needs:
+            nearest = _nearest_need(matched["need_linked_value"], ctx.needs, sorted(ctx.revealed_needs))
+            if nearest:
+                needs_linked.append(nearest)
         if needs_linked:
+            matched.pop("need_linked_value", None)
+            if "need_linked_value" in acts:
+                acts.remove("need_linked_value")
             add("need_linked_value", ", ".join(needs_linked))
+    if not needs_linked and "need_linked_value" in matched:
+        # tied to something the buyer never said: a plain value statement
+        phrase = matched.pop("need_linked_value")
+        acts.remove("need_linked_value")
+        add("value_statement", phrase)
 
     prices = extract_prices(raw, ctx.ref_price)
     if prices:
         add("price_offer", str(prices[-1]))
         if "price_mention" not in matched:
             add("price_mention", str(prices[-1]))
+    elif "price_offer" in matched and "price_mention" not in matched:
+        add("price_mention", matched["price_offer"])
     concession = _match("concession", raw)
-    if concession and (prices or "discount" in concession.lower() or _CJK.search(concession)):
+    if concession and (prices or "discount" in concession.lower() or "%" in concession or _CJK.search(concession)):
         add("concession", concession)
+        if "price_offer" not in matched:
+            add("price_offer", concession)
     elif prices and ctx.prev_rep_price and prices[-1] < ctx.prev_rep_price:
         add("concession", f"{ctx.prev_rep_price:g} -> {prices[-1]:g}")
     if ctx.buyer_offer is not None:

@@ -17,7 +17,7 @@ from coach.roleplay.acts import TurnContext, classify
 from coach.roleplay.examples import CaseLibrary
 from coach.roleplay.personas import Persona
 from coach.roleplay.policy import choose
-from coach.roleplay.render import Renderer, TemplateRenderer
+from coach.roleplay.buyer_lines import Renderer, TemplateRenderer
 from coach.roleplay.scoring import Rubric, score
 from coach.roleplay.state import BuyerState, apply_rep_turn, end
 
@@ -91,7 +91,8 @@ class Simulation:
         act = choose(self.persona, self.state, acts, rng)
         self.turns.append({"speaker": "rep", "text": text.strip(), **acts.to_dict()})
         t0 = time.perf_counter()
-        rendered = self.renderer.render(self.persona, self.state, act, text, rng)
+        said = "\n".join(t["text"] for t in self.turns)
+        rendered = self.renderer.render(self.persona, self.state, act, text, rng, said=said)
         buyer = {
             "speaker": "buyer",
             "text": rendered.text,
@@ -100,6 +101,7 @@ class Simulation:
             "need": act.need,
             "offer": act.offer,
             "repeat": act.repeat,
+            "then_objection": act.then_objection,
             "reason": act.reason,
             "renderer": rendered.renderer,
             "fallback_reason": rendered.fallback_reason,

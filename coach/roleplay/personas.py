@@ -62,6 +62,27 @@ BUYER_ACTS: tuple[str, ...] = (
     "counter_offer",
     "accept_offer",
 )
+#: buyer acts a persona may template; without its own lines the defaults below are used
+OPTIONAL_BUYER_ACTS: tuple[str, ...] = ("refuse_close", "deflect", "ask_price")
+DEFAULT_TEMPLATES: dict[str, dict[str, list[str]]] = {
+    "en": {
+        "refuse_close": [
+            "No, I'm not committing to anything today.",
+            "Not yet. You haven't given me enough to say yes to that.",
+            "I won't decide on this call.",
+        ],
+        "deflect": [
+            "I'd rather not go into that yet.",
+            "That's internal for now. Ask me again once I know you better.",
+        ],
+        "ask_price": ["A discount off what? I haven't heard a price yet.", "Off which number? You haven't told me what it costs."],
+    },
+    "zh": {
+        "refuse_close": ["今天我不会做任何承诺。", "还不行，您给我的理由还不够。", "这个电话里我不会做决定。"],
+        "deflect": ["这个我暂时不方便多说。", "这是我们内部的事，先不谈。"],
+        "ask_price": ["在什么价格上打折？您还没报价呢。"],
+    },
+}
 #: rep acts that can resolve an objection (see acts.py)
 RESOLVING_ACTS = ("evidence", "roi", "concession", "next_step", "need_linked_value", "value_statement", "clarify")
 #: what can make the buyer raise an agenda objection
@@ -221,10 +242,14 @@ class Persona(_Strict):
         missing = [a for a in BUYER_ACTS if not v.get(a)]
         if missing:
             raise ValueError(f"missing templates for buyer act(s): {', '.join(missing)}")
-        unknown = [a for a in v if a not in BUYER_ACTS]
+        unknown = [a for a in v if a not in BUYER_ACTS + OPTIONAL_BUYER_ACTS]
         if unknown:
             raise ValueError(f"unknown buyer act(s) {unknown}; known: {', '.join(BUYER_ACTS)}")
         return v
+
+    def lines(self, act: str) -> list[str]:
+        """Template lines of a buyer act (the built-in defaults for an optional act)."""
+        return self.templates.get(act) or DEFAULT_TEMPLATES[self.language].get(act, [])
 
     def need(self, need_id: str) -> HiddenNeed | None:
         return next((n for n in self.hidden_needs if n.id == need_id), None)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.errors import NotFoundError, ValidationFailed
 from coach.roleplay.acts import REP_ACTS
 from coach.roleplay.examples import CaseLibrary
+from coach.roleplay.missed import would_pass
 from coach.roleplay.personas import Persona, format_validation_error, read_yaml
 
 log = logging.getLogger(__name__)
@@ -151,12 +152,22 @@ def _with_act(turns: list[dict], act: str) -> list[int]:
     return [i for i in _rep(turns) if act in turns[i].get("acts", [])]
 
 
+def raised_objection(t: dict) -> str | None:
+    """The objection a buyer turn raises for the first time (as its act, or after an answer)."""
+    if t["speaker"] != "buyer":
+        return None
+    if t.get("act") == "raise_objection" and not t.get("repeat"):
+        return t.get("objection")
+    return t.get("then_objection")
+
+
 def _objection_windows(turns: list[dict]) -> list[tuple[str, int, list[int]]]:
     """(objection, buyer turn that raised it, the rep turns answering it): at most three,
     until the buyer concedes it or raises a different objection."""
     out = []
     for i, t in enumerate(turns):
-        if t["speaker"] != "buyer" or t.get("act") != "raise_objection" or t.get("repeat"):
+        oid = raised_objection(t)
+        if oid is None:
             continue
         reps: list[int] = []
         for j in range(i + 1, len(turns)):
@@ -166,10 +177,10 @@ def _objection_windows(turns: list[dict]) -> list[tuple[str, int, list[int]]]:
                 if len(reps) >= 3:
                     break
             elif tj.get("act") in ("concede_point", "accept_offer") or (
-                tj.get("act") == "raise_objection" and tj.get("objection") != t["objection"]
+                raised_objection(tj) not in (None, oid)
             ):
                 break
-        out.append((t["objection"], i, reps))
+        out.append((oid, i, reps))
     return out
 
 
@@ -224,7 +235,7 @@ def evaluate(check: Check, turns: list[dict], persona: Persona, outcome: str | N
     elif r.type == "objection_step":
         res = _objection_step(check, turns, persona)
     elif r.type == "objections_resolved":
-        raised = sorted({t["objection"] for t in turns if t["speaker"] == "buyer" and t.get("act") == "raise_objection"})
+        raised = sorted({o for t in turns if (o := raised_objection(t))})
         if not raised:
             res.passed, res.evidence = None, "not applicable: the buyer raised no objection"
         else:
@@ -306,6 +317,7 @@ def score(
     quoted: set[str] = set()
     for crit in rubric.criteria:
         results = [evaluate(c, turns, persona, outcome) for c in crit.checks]
+        fixes = [would_pass(c, r, turns, persona) if r.passed is False else ("", None) for c, r in zip(crit.checks, results)]
         app = [r for r in results if r.applicable]
         w = sum(r.weight for r in app)
         crit_score = round(100.0 * sum(r.weight for r in app if r.passed) / w, 1) if w else None
@@ -319,12 +331,21 @@ def score(
                 "weight": crit.weight,
                 "score": crit_score,
                 "checks": [
-                    {"id": r.id, "text": r.text, "passed": r.passed, "weight": r.weight, "evidence": r.evidence, "turns": r.turns}
-                    for r in results
+                    {
+                        "id": r.id,
+                        "text": r.text,
+                        "passed": r.passed,
+                        "status": "not applicable" if r.passed is None else ("passed" if r.passed else "failed"),
+                        "weight": r.weight,
+                        "evidence": r.evidence,
+                        "turns": r.turns,
+                        **({"would_pass": fix, "missed_turn": at} if r.passed is False else {}),
+                    }
+                    for r, (fix, at) in zip(results, fixes)
                 ],
             }
         )
-        for chk, r in zip(crit.checks, results):
+        for chk, r, (fix, at) in zip(crit.checks, results, fixes):
             if r.passed is False:
                 objs = r.objections or chk.objections or session_objs
                 ex = library.example(objs, persona.industry, avoid=quoted) if library else None
@@ -335,6 +356,8 @@ def score(
                         "criterion": crit.name,
                         "check": chk.text,
                         "advice": chk.advice,
+                        "would_pass": fix,
+                        "missed_turn": at,
                         "turns": r.turns,
                         "example": ex.to_dict() if ex else None,
                     }

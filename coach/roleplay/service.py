@@ -17,7 +17,7 @@ from coach.roleplay import history
 from coach.roleplay.engine import Simulation
 from coach.roleplay.examples import CaseLibrary
 from coach.roleplay.personas import Persona, get_persona, load_personas
-from coach.roleplay.render import LLMRenderer, Renderer, TemplateRenderer
+from coach.roleplay.buyer_lines import LLMRenderer, Renderer, TemplateRenderer
 from coach.roleplay.scoring import Rubric, load_rubric
 
 log = logging.getLogger(__name__)

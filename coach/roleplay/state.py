@@ -67,8 +67,12 @@ class BuyerState:
     just_resolved: list[str] = field(default_factory=list)
     #: objection answered this turn with something that is not proof enough for it
     weak_response: str | None = None
+    #: objection answered this turn with the right kind of proof but not settled yet
+    answered_objection: str | None = None
     discovery_count: int = 0
     facts_shared: int = 0
+    #: background fact indexes already told to the rep
+    shared_facts: list[int] = field(default_factory=list)
     pushy_closes: int = 0
     repeated_questions: int = 0
     authority_addressed: bool = False
@@ -126,7 +130,8 @@ def _triggered(persona: Persona, st: BuyerState, acts: RepActs, text: str, disco
         t = item.trigger
         fired = (
             (t.when == "after_turns" and st.turns >= (t.turns or 0))
-            or (t.when == "price_mentioned" and acts.has("price_mention", "price_offer"))
+            # only once a price was actually put on the table (a question about cost is not one)
+            or (t.when == "price_mentioned" and (bool(acts.prices) or acts.has("price_offer")))
             or (t.when == "pushy_close" and acts.has("pushy_close"))
             or (t.when == "competitor_mentioned" and acts.has("competitor_mention"))
             or (t.when == "pitch_without_discovery" and acts.has("value_statement") and discovered_before == 0)
@@ -147,6 +152,7 @@ def apply_rep_turn(st: BuyerState, persona: Persona, acts: RepActs, text: str) -
     #: a need is revealed in answer to this turn's question or not at all
     st.pending_reveal = []
     st.weak_response = None
+    st.answered_objection = None
     st.turns += 1
     discovered_before = st.discovery_count
 
@@ -159,15 +165,15 @@ def apply_rep_turn(st: BuyerState, persona: Persona, acts: RepActs, text: str) -
         return
 
     # ---- discovery and listening ------------------------------------------------
-    if acts.has("discovery_open", "discovery_closed"):
-        q = _norm_question(acts.matched.get("discovery_open") or acts.matched.get("discovery_closed") or "")
+    if acts.has("discovery_open", "discovery_closed", "clarify"):
+        q = _norm_question(acts.matched.get("discovery_open") or acts.matched.get("discovery_closed") or acts.matched.get("clarify") or "")
         if q and q in st.asked_questions:
             st.repeated_questions += 1
             st._bump("patience", -5 * pen, "asked the same question again")
         else:
             st.asked_questions.append(q)
             st.discovery_count += 1
-            if acts.has("discovery_open"):
+            if acts.has("discovery_open", "clarify"):
                 st._bump("trust", 3, "open discovery question")
                 st._bump("interest", 1, "open discovery question")
             else:
@@ -253,6 +259,8 @@ def _handle_objections(st: BuyerState, persona: Persona, acts: RepActs, prof: Pr
     elif acts.has("value_statement", "evidence", "roi", "concession", "need_linked_value"):
         st.weak_response = oid
         st.events.append(f"objection {oid} answered without the proof it needs")
+    if qualifying and not ("respond" in steps and len(steps) >= prof.steps_required):
+        st.answered_objection = oid
     if "respond" in steps and len(steps) >= prof.steps_required:
         st.open_objections.remove(oid)
         st.resolved_objections.append(oid)

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 VOICES = {"en": "en-us", "zh": "cmn"}
 
 
+#: longest spoken rep turn accepted (a turn is transcribed while the request waits)
+MAX_TURN_S = 120.0
+
+
 def transcribe_turn(analyzer: Any, path: str | Path, language: str | None = None) -> str:
     """The text of a recorded rep turn; silence or no speech is an ``EmptyInputError``."""
     p = Path(path)
@@ -24,7 +28,7 @@ def transcribe_turn(analyzer: Any, path: str | Path, language: str | None = None
         raise NotFoundError(f"audio file not found: {p}")
     if p.stat().st_size == 0:
         raise EmptyInputError(f"{p.name} is empty")
-    result = analyzer.transcribe_file(p, language=language)
+    result = analyzer.transcribe_file(p, language=language, max_duration_s=MAX_TURN_S)
     text = "".join(w.text for w in result.words).strip()
     if not text:
         raise EmptyInputError(f"no speech recognised in {p.name}", detail="record the turn again, closer to the microphone")

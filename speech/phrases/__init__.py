@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from coach.errors import ConfigurationError
+from speech.errors import ConfigurationError
 from speech.phrases.text import CJK_RE, normalize
 
 log = logging.getLogger(__name__)

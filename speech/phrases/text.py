@@ -51,7 +51,7 @@ def _jieba():
     try:
         import jieba  # noqa: PLC0415 - heavy, lazy
     except ImportError as exc:  # pragma: no cover - jieba is a core dependency
-        from coach.errors import DependencyMissingError
+        from speech.errors import DependencyMissingError
 
         raise DependencyMissingError("jieba", "counting Chinese words") from exc
     jieba.setLogLevel(logging.WARNING)

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from coach.errors import NotFoundError
 from retrieval.cases import Case, parse_case_text
+from retrieval.errors import NotFoundError
 from retrieval.search import CaseHit as Hit
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "cases"

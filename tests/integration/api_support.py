@@ -52,11 +52,11 @@ class ApiEnv:
 def cheap_hashing(monkeypatch):
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("coach.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr("coach.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def make_env(services, *, start_jobs: bool = False) -> tuple[Any, dict[str, Any]]:
-    from coach.users import create_user
+    from coach.auth.users import create_user
     from ui.app import build_app
 
     # reports are requested explicitly in the report tests (they load the embedding model)
@@ -76,7 +76,7 @@ def make_env(services, *, start_jobs: bool = False) -> tuple[Any, dict[str, Any]
 def api(services, cheap_hashing):
     from fastapi.testclient import TestClient
 
-    from coach.auth import create_token
+    from coach.auth.tokens import create_token
 
     app, people = make_env(services)
     with TestClient(app) as client:

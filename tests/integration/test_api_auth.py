@@ -49,7 +49,7 @@ def test_missing_token_is_401_with_challenge(api):
 
 
 def test_expired_token_is_401(api):
-    from coach.auth import create_token
+    from coach.auth.tokens import create_token
 
     old = datetime.now(timezone.utc) - timedelta(days=2)
     token = create_token(api.services.settings, api.users["rep1"], ttl_minutes=60, now=old)

@@ -46,7 +46,7 @@ def test_upload_is_stored_before_job_and_analysed_in_background(api):
 def test_background_workers_process_several_uploads(services, cheap_hashing):
     from fastapi.testclient import TestClient
 
-    from coach.auth import create_token
+    from coach.auth.tokens import create_token
 
     app, people = make_env(services, start_jobs=True)
     with TestClient(app) as client:
@@ -248,8 +248,8 @@ def test_server_restart_with_jobs_in_flight(services, cheap_hashing):
     """Stop a server while one job runs and one waits; a new server finishes both."""
     from fastapi.testclient import TestClient
 
-    from coach import jobs as jobmod
-    from coach.auth import create_token
+    from coach.calls import jobs as jobmod
+    from coach.auth.tokens import create_token
 
     app, people = make_env(services)
     h = {"Authorization": f"Bearer {create_token(services.settings, people['rep1'])}"}
@@ -259,7 +259,7 @@ def test_server_restart_with_jobs_in_flight(services, cheap_hashing):
     # the first job was mid-analysis when the process died
     claimed = jobmod._claim(services.db, a["job_id"])
     assert claimed["status"] == "running"
-    from coach.calls import CallStore
+    from coach.calls.store import CallStore
 
     CallStore(services.db, services.settings).set_status(a["call_id"], "analyzing")
 

@@ -42,7 +42,7 @@ def small_knowledge(tmp_path):
 def test_init_demo_seeds_everything_once(settings, small_knowledge):
     from fastapi.testclient import TestClient
 
-    from coach.demo import init_demo
+    from coach.demo.seed import init_demo
     from coach.services import Services
     from ui.app import build_app
 

@@ -1,10 +1,7 @@
-"""REST API: role-play, practice assignments, knowledge uploads, KB search, scripts and
-reports (the last two answer 503 while their modules are not installed)."""
+"""REST API: role-play, practice assignments, knowledge uploads, KB search, scripts and reports."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import shutil
 from pathlib import Path
 
@@ -134,32 +131,10 @@ def test_script_request_validation(api):
     assert r.status_code == 422 and "unknown account" in r.json()["detail"]
 
 
-def _provides(module: str, name: str) -> bool:
-    try:
-        return hasattr(importlib.import_module(module), name)
-    except ImportError:
-        return False
-
-
-HAS_SCRIPTS = _provides("scripts_gen", "generate_script")
-HAS_REPORT = _provides("coach.report", "generate_report")
-
-
-def test_script_unavailable_is_503(api, monkeypatch):
-    # a deployment without the scripts package: importing it fails
-    monkeypatch.setitem(sys.modules, "scripts_gen", None)
-    r = api.client.post("/api/v1/scripts", headers=api.h("rep1"), json={"notes": "procurement pushes on price"})
-    assert r.status_code == 503 and r.json()["error"] == "unavailable"
-    assert "pre-visit script generation" in r.json()["detail"]
-
-
 @pytest.mark.slow  # the report retrieves example cases with the real embedding model
 def test_report_of_analysed_call(api):
     call_id = api.analysed_call("rep1")
     r = api.client.get(f"/api/v1/calls/{call_id}/report", headers=api.h("rep1"))
-    if not HAS_REPORT:
-        assert r.status_code == 503 and r.json()["error"] == "unavailable"
-        return
     if r.status_code == 202:
         assert r.json()["status"] == "pending" and r.json()["job"]["kind"] == "report"
         api.jobs.run_pending()
@@ -174,7 +149,7 @@ def test_report_of_unanalysed_call_is_422(api):
     r = api.upload("rep1")
     call_id = r.json()["call_id"]
     out = api.client.get(f"/api/v1/calls/{call_id}/report", headers=api.h("rep1"))
-    assert out.status_code == (422 if HAS_REPORT else 503)
+    assert out.status_code == 422
 
 
 @pytest.mark.slow
@@ -194,14 +169,13 @@ def test_kb_search_case_and_script(api, settings):
     assert api.client.get("/api/v1/kb/cases/no-such-case", headers=api.h("rep1")).status_code == 404
     assert api.client.get("/api/v1/kb/search", params={"q": ""}, headers=api.h("rep1")).status_code == 422
     assert api.client.get("/api/v1/kb/search", params={"q": "x", "outcome": "maybe"}, headers=api.h("rep1")).status_code == 422
-    if HAS_SCRIPTS:
-        r = api.client.post("/api/v1/scripts", headers=api.h("rep1"), json={"notes": "Hospital procurement pushed back on price"})
-        assert r.status_code == 200, r.text
-        script = r.json()
-        assert script["sections"] and "citations" in script and "model" in script
-        known = {c.stem for c in cases}
-        for sec in script["sections"]:
-            assert set(sec.get("citations") or []) <= known  # every citation is a real case
+    r = api.client.post("/api/v1/scripts", headers=api.h("rep1"), json={"notes": "Hospital procurement pushed back on price"})
+    assert r.status_code == 200, r.text
+    script = r.json()
+    assert script["sections"] and "citations" in script and "model" in script
+    known = {c.stem for c in cases}
+    for sec in script["sections"]:
+        assert set(sec.get("citations") or []) <= known  # every citation is a real case
 
 
 def test_chat_sessions_are_private(api):

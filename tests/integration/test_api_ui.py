@@ -49,7 +49,7 @@ def ui(services, cheap_hashing):
 def _seed_call(services, app, people, user="rep1") -> str:
     import io
 
-    from coach.intake import submit_upload
+    from coach.calls.intake import submit_upload
 
     res = submit_upload(services, app.state.jobs, io.BytesIO(TRANSCRIPT.encode()), filename="visit.txt", principal=people[user])
     assert app.state.jobs.wait(res.job_id, timeout=60)["status"] == "done"
@@ -68,10 +68,13 @@ def test_login_required_and_checked_against_users_table(ui):
 def test_calls_list_and_call_view_follow_permissions(ui, services):
     client, app, people = ui
     call_id = _seed_call(services, app, people)
-    from coach import views
+    from coach.calls import views
 
     detail = views.get_call_detail(services, people["rep1"], call_id)
-    n_shifts = len(detail["analysis"]["emotion_shifts"])
+    from speech.shift_summary import key_shifts
+
+    shifts = detail["analysis"]["emotion_shifts"]
+    n_shifts = len(key_shifts(shifts))  # the customer's strongest, shown by default
 
     client.login("rep1")
     ev, out = client.call("calls_list", "", "", "")
@@ -80,6 +83,10 @@ def test_calls_list_and_call_view_follow_permissions(ui, services):
     assert ev == "complete"
     transcript_html = out[3]
     assert transcript_html.count("class='shift-marker") == n_shifts >= 1
+    from ui.document_html import transcript_html as render_transcript
+
+    everything = render_transcript(detail["analysis"], show_all=True)  # the toggle
+    assert everything.count("class='shift-marker") == len(shifts) >= n_shifts
     assert "Good morning, thanks for making time today" in transcript_html
     metrics_rows = out[5]["data"]
     assert ["questions_rep", detail["analysis"]["metrics"]["questions_rep"], "11-14 per discovery call"] in metrics_rows
@@ -136,7 +143,7 @@ def test_previsit_script_page_shows_cited_cases(ui, services):
     """The Pre-visit page writes a grounded script; every case id shown is a real case."""
     from pathlib import Path
 
-    from coach.accounts import import_directory
+    from coach.accounts.service import import_directory
 
     repo = Path(__file__).resolve().parents[2]
     import_directory(services.db, repo / "knowledge" / "demo")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.settings import RetrievalSettings
+from retrieval.settings import RetrievalSettings
 from retrieval.embeddings import build_embedder
 from retrieval.kb import KnowledgeBase
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from helpers.local_kb import services_over_cases
 
-from coach.report import generate_report
+from coach.reports.postcall import generate_report
 from coach.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def test_report_from_a_transcript_is_stored_and_points_at_real_utterances(svc) -
     r = generate_report(svc, REPO_ROOT / "knowledge" / "demo" / "calls" / "westlake-portascan-discovery.txt")
     call_id = r["call_id"]
     assert call_id and r["model"] == "SmolLM2-135M-Instruct.Q4_1"
-    from coach.calls import CallStore
+    from coach.calls.store import CallStore
 
     analysis = CallStore(svc.db, svc.settings).get_analysis(call_id)
     starts = {u.id: round(u.start, 1) for u in analysis.utterances}

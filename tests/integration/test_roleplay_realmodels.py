@@ -17,7 +17,7 @@ def test_local_llm_buyer_turns():
 
     from coach.llm.registry import build_chat_model
     from coach.roleplay.engine import Simulation
-    from coach.roleplay.render import LLMRenderer
+    from coach.roleplay.buyer_lines import LLMRenderer
     from coach.settings import LLMSettings
 
     model = build_chat_model(LLMSettings(provider="local", max_new_tokens=32), cache_dir=MODEL_CACHE)

@@ -12,7 +12,7 @@ from conftest import MODEL_CACHE
 from helpers.local_kb import services_over_cases
 from helpers.openai_stub_server import OpenAIStubServer
 
-from coach.accounts import import_directory
+from coach.accounts.service import import_directory
 from coach.llm import build_chat_model
 from coach.llm.local import LocalChatModel
 from coach.settings import REPO_ROOT, LLMSettings

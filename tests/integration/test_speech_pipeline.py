@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach.settings import SpeechSettings
+from speech.settings import SpeechSettings
 from speech.decode import decode_audio
 from speech.pipeline import CallAnalyzer
 from speech.transcribe import NO_SPEECH_WARNING

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.accounts import AccountService, import_directory
+from coach.accounts.service import AccountService, import_directory
 from coach.errors import InputError, NotFoundError
 
 ACCOUNTS = """name,industry,region,size,owner,notes

@@ -1,4 +1,4 @@
-"""Password hashing, login and bearer tokens (coach.auth)."""
+"""Password hashing, login and bearer tokens (coach.auth.passwords, coach.auth.tokens)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from coach import auth, users
+from coach.auth import passwords, tokens
+from coach.auth import users
 from coach.errors import AuthenticationError, InputError
 
 
@@ -19,29 +20,29 @@ def db(services):
 
 
 def test_hash_is_argon2id_salted_and_verifies(settings):
-    h1 = auth.hash_password("correct horse")
-    h2 = auth.hash_password("correct horse")
+    h1 = passwords.hash_password("correct horse")
+    h2 = passwords.hash_password("correct horse")
     assert h1.startswith("$argon2id$") and h1 != h2
-    assert auth.verify_password(h1, "correct horse")
-    assert not auth.verify_password(h1, "Correct horse")
-    assert not auth.verify_password(None, "correct horse")
-    assert not auth.verify_password("not-a-hash", "correct horse")
+    assert passwords.verify_password(h1, "correct horse")
+    assert not passwords.verify_password(h1, "Correct horse")
+    assert not passwords.verify_password(None, "correct horse")
+    assert not passwords.verify_password("not-a-hash", "correct horse")
 
 
 def test_short_password_rejected():
     with pytest.raises(InputError, match="at least 8"):
-        auth.hash_password("short")
+        passwords.hash_password("short")
 
 
 def test_authenticate_right_and_wrong_password(db):
     users.create_user(db, "rep1", "rep1-demo", role="rep", team="A")
-    p = auth.authenticate(db, "rep1", "rep1-demo")
+    p = passwords.authenticate(db, "rep1", "rep1-demo")
     assert (p.username, p.role) == ("rep1", "rep")
     assert p.team_id is not None
     with pytest.raises(AuthenticationError) as wrong:
-        auth.authenticate(db, "rep1", "rep2-demo")
+        passwords.authenticate(db, "rep1", "rep2-demo")
     with pytest.raises(AuthenticationError) as unknown:
-        auth.authenticate(db, "nobody", "rep1-demo")
+        passwords.authenticate(db, "nobody", "rep1-demo")
     # the same message for an unknown user and a wrong password
     assert wrong.value.message == unknown.value.message == "wrong username or password"
     assert wrong.value.http_status == 401
@@ -55,25 +56,25 @@ def test_password_never_stored_in_clear(db, services):
 
 def test_token_roundtrip_and_claims(settings, db):
     p = users.create_user(db, "manager1", "manager1-demo", role="manager", team="A")
-    token = auth.create_token(settings, p)
-    claims = auth.decode_token(settings, token)
+    token = tokens.create_token(settings, p)
+    claims = tokens.decode_token(settings, token)
     assert claims["sub"] == "manager1" and claims["role"] == "manager" and claims["uid"] == p.id
     assert claims["exp"] - claims["iat"] == settings.server.token_ttl_minutes * 60
-    assert auth.principal_from_token(settings, db, token) == p
+    assert tokens.principal_from_token(settings, db, token) == p
 
 
 def test_expired_token_rejected(settings, db):
     p = users.create_user(db, "rep1", "rep1-demo")
     old = datetime.now(timezone.utc) - timedelta(hours=2)
-    token = auth.create_token(settings, p, ttl_minutes=60, now=old)
+    token = tokens.create_token(settings, p, ttl_minutes=60, now=old)
     with pytest.raises(AuthenticationError, match="token expired"):
-        auth.decode_token(settings, token)
+        tokens.decode_token(settings, token)
 
 
 @pytest.mark.parametrize("forge", ["other_secret", "alg_none", "tampered", "garbage", "empty"])
 def test_forged_tokens_rejected(settings, db, forge):
     p = users.create_user(db, "rep1", "rep1-demo")
-    good = auth.create_token(settings, p)
+    good = tokens.create_token(settings, p)
     claims = jwt.decode(good, options={"verify_signature": False})
     if forge == "other_secret":
         token = jwt.encode(claims, "x" * 48, algorithm="HS256")
@@ -88,32 +89,32 @@ def test_forged_tokens_rejected(settings, db, forge):
     else:
         token = ""
     with pytest.raises(AuthenticationError):
-        auth.decode_token(settings, token)
+        tokens.decode_token(settings, token)
 
 
 def test_token_of_deleted_user_rejected(settings, db):
     from coach.db.models import User
 
     p = users.create_user(db, "rep1", "rep1-demo")
-    token = auth.create_token(settings, p)
+    token = tokens.create_token(settings, p)
     with db.session() as s:
         s.delete(s.get(User, p.id))
     with pytest.raises(AuthenticationError, match="invalid token"):
-        auth.principal_from_token(settings, db, token)
+        tokens.principal_from_token(settings, db, token)
 
 
 def test_secret_generated_once_private_and_reused(settings):
-    key = auth.secret_key(settings)
+    key = tokens.secret_key(settings)
     path = settings.data_dir / "secret.key"
     assert path.exists() and len(key) >= 48
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert auth.secret_key(settings) == key
+    assert tokens.secret_key(settings) == key
 
 
 def test_configured_secret_wins(settings, db):
     settings.server.secret_key = "configured-secret-value-0123456789"
     p = users.create_user(db, "rep1", "rep1-demo")
-    token = auth.create_token(settings, p)
+    token = tokens.create_token(settings, p)
     jwt.decode(token, "configured-secret-value-0123456789", algorithms=["HS256"], issuer="salescoach")
     assert not (settings.data_dir / "secret.key").exists()
 
@@ -132,6 +133,6 @@ def test_user_validation(db):
 def test_set_password(db):
     users.create_user(db, "rep1", "password1")
     users.set_password(db, "rep1", "new-password")
-    assert auth.authenticate(db, "rep1", "new-password").username == "rep1"
+    assert passwords.authenticate(db, "rep1", "new-password").username == "rep1"
     with pytest.raises(AuthenticationError):
-        auth.authenticate(db, "rep1", "password1")
+        passwords.authenticate(db, "rep1", "password1")

@@ -14,7 +14,7 @@ from coach.cli import app
 def _cheap_hashing(monkeypatch):
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("coach.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr("coach.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def run(tmp_path, *args, env=None, input=None):
@@ -33,7 +33,7 @@ def test_users_add_list_set_password(tmp_path):
     assert all("password" not in json.dumps(r) for r in rows)
     res = run(tmp_path, "users", "set-password", "bob", env={"SALESCOACH_NEW_PASSWORD": "new-password"})
     assert res.exit_code == 0
-    from coach.auth import authenticate
+    from coach.auth.passwords import authenticate
     from coach.services import Services
     from coach.settings import Settings
 

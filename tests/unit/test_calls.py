@@ -7,10 +7,10 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
-from coach.calls import CallStore, safe_filename
+from coach.calls.store import CallStore, safe_filename
 from coach.db.models import Analysis, Call, User, UtteranceRow
 from coach.errors import CorruptInputError, NotFoundError
-from speech.types import AudioInfo, CallAnalysis, EmotionShift, Metrics, SpeakerInfo, Utterance
+from speech.types import AnalyzeOptions, AudioInfo, CallAnalysis, EmotionShift, Metrics, SpeakerInfo, Utterance
 
 
 def sample_analysis(n: int = 3) -> CallAnalysis:
@@ -126,12 +126,12 @@ def test_missing_call(store):
 
 class FakeAnalyzer:
     def __init__(self, result=None, error=None):
-        self.result, self.error, self.kwargs, self.path = result, error, None, None
+        self.result, self.error, self.options, self.path = result, error, None, None
 
-    def analyze(self, path, **kwargs):
-        self.path, self.kwargs = path, kwargs
-        if kwargs.get("on_progress"):
-            kwargs["on_progress"]("transcribe", 0.5)
+    def analyze(self, path, options=None, *, on_progress=None):
+        self.path, self.options = path, options
+        if on_progress:
+            on_progress("transcribe", 0.5)
         if self.error:
             raise self.error
         return self.result
@@ -141,9 +141,9 @@ def test_analyze_call_success(store, upload):
     call_id = store.create_call(upload)
     seen = []
     fake = FakeAnalyzer(sample_analysis())
-    a = store.analyze_call(call_id, fake, language="en", on_progress=lambda s, f: seen.append((s, f)))
+    a = store.analyze_call(call_id, fake, AnalyzeOptions(language="en"), on_progress=lambda s, f: seen.append((s, f)))
     assert str(fake.path) == store.get_call(call_id)["stored_path"]
-    assert fake.kwargs["language"] == "en" and seen == [("transcribe", 0.5)]
+    assert fake.options.language == "en" and seen == [("transcribe", 0.5)]
     assert a.source == "my call (1).wav"
     assert store.get_call(call_id)["status"] == "analyzed"
 
@@ -177,8 +177,8 @@ def test_analyze_call_uses_the_owners_enrolled_voice(store, upload, services):
     call_id = store.create_call(upload, user_id=uid)
     fake = FakeAnalyzer(sample_analysis())
     store.analyze_call(call_id, fake)
-    assert fake.kwargs["rep_voice"].tolist() == pytest.approx([0.1, 0.2, 0.3])
-    assert fake.kwargs["rep_name"] == "alice"
+    assert fake.options.rep_voice.tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert fake.options.rep_name == "alice"
 
 
 def test_list_calls_filters(store, upload):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach.errors import CorruptInputError, EmptyInputError, TooLargeError, UnsupportedMediaError
+from speech.errors import CorruptInputError, EmptyInputError, TooLargeError, UnsupportedMediaError
 from speech.decode import decode_audio, is_mapped, iter_chunks, mono_mix, sniff
 from speech.types import SAMPLE_RATE
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.errors import InputError
+from speech.errors import InputError
 from speech import diarize_mono
 from speech.diarize import diarize, words_to_turns
 from speech.diarize_stereo import channel_activity

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.errors import InputError
+from speech.errors import InputError
 from speech.voiceprint import embed_voice, match_speaker, speech_mask
 
 SR = 16000

@@ -1,4 +1,4 @@
-"""The durable job queue (coach.jobs) with fake handlers: states, errors, workers,
+"""The durable job queue (coach.calls.jobs) with fake handlers: states, errors, workers,
 atomic claiming, retry, and recovery after a crash or a stop with jobs in flight."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coach import jobs as jobmod
+from coach.calls import jobs as jobmod
 from coach.errors import CorruptInputError, InputError, NotFoundError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -229,7 +229,7 @@ def test_process_crash_mid_job_keeps_file_and_job_is_retryable(services, tmp_pat
         sys.path.insert(0, {str(REPO)!r})
         from coach.settings import Settings
         from coach.services import Services
-        from coach import jobs
+        from coach.calls import jobs
         services = Services(Settings.for_tests({str(services.settings.data_dir)!r}))
         def dies(services, ctx):
             ctx.progress("transcribe", 0.4)

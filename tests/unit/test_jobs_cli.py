@@ -10,7 +10,7 @@ from coach.cli import app
 
 
 def test_jobs_list_and_retry_runs_it_here(tmp_path, monkeypatch):
-    from coach import jobs as jobmod
+    from coach.calls import jobs as jobmod
     from coach.db.models import Call
     from coach.services import Services
     from coach.settings import Settings
@@ -36,7 +36,7 @@ def test_jobs_list_and_retry_runs_it_here(tmp_path, monkeypatch):
 
     def fake_analyze(services, ctx):  # the real analyzer is covered by the API tests
         calls.append(ctx.call_id)
-        from coach.calls import CallStore
+        from coach.calls.store import CallStore
 
         CallStore(services.db, services.settings).set_status(ctx.call_id, "analyzed")
         return {}
@@ -51,7 +51,7 @@ def test_jobs_list_and_retry_runs_it_here(tmp_path, monkeypatch):
 
 
 def test_jobs_retry_queue_only_and_failure_exit_code(tmp_path, monkeypatch):
-    from coach import jobs as jobmod
+    from coach.calls import jobs as jobmod
     from coach.errors import CorruptInputError
     from coach.services import Services
     from coach.settings import Settings

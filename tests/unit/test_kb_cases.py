@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.errors import ValidationFailed
+from retrieval.errors import ValidationFailed
 from retrieval.cases import Case, content_hash, norm_key, parse_case_text, slugify
 
 GOOD = """---

@@ -71,7 +71,7 @@ def test_nothing_ingested_exits_non_zero(env):
 
 
 def test_bad_filter_is_a_clear_error(env):
-    from coach.errors import InputError
+    from retrieval.errors import InputError
 
     with pytest.raises(InputError, match="won' or 'lost"):
         run("kb", "search", "price", "--outcome", "maybe")
@@ -105,7 +105,8 @@ def test_add_call_builds_a_case_from_the_stored_analysis(env, tmp_path):
     assert "objection at 01:05 (u2)" in case["body"] and "turned negative" in case["body"]
     with svc.db.session() as s:
         assert s.get(Call, "c42").outcome == "won"
-    from coach.errors import InputError, NotFoundError
+    from coach.errors import NotFoundError
+    from retrieval.errors import InputError
 
     with pytest.raises(InputError, match="already in the knowledge base"):
         run("kb", "add-call", "c42", "--outcome", "won")

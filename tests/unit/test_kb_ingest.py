@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.errors import InputError, NotFoundError
-from coach.settings import RetrievalSettings
+from retrieval.errors import InputError, NotFoundError
+from retrieval.settings import RetrievalSettings
 from retrieval.cases import parse_case_text
 from retrieval.embeddings import HashingEmbedder
 from retrieval.kb import KnowledgeBase
@@ -199,7 +199,7 @@ def test_progress_callback(kb, corpus):
 
 
 def test_bad_store_url_and_chunking_are_configuration_errors(tmp_path):
-    from coach.errors import ConfigurationError
+    from retrieval.errors import ConfigurationError
 
     kb = KnowledgeBase(RetrievalSettings(chroma_url="ftp://nowhere"), data_dir=tmp_path, embedder=HashingEmbedder())
     with pytest.raises(ConfigurationError, match="http"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.errors import (
+from retrieval.errors import (
     CorruptInputError,
     EmptyInputError,
     TooLargeError,
@@ -14,7 +14,8 @@ from coach.errors import (
     ValidationFailed,
 )
 from retrieval.crm_csv import load_crm_csv
-from retrieval.loaders import decode_text, load_file
+from retrieval.files import decode_text
+from retrieval.loaders import load_file
 
 MB = 1_000_000
 CASE = """---

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach.llm.safety import (
+from scripts_gen.prompt_safety import (
     DATA_CLOSE, REMOVED_MARKER, SAFETY_INSTRUCTION, data_block, find_data_blocks, neutralise, outside_data_blocks,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.errors import ConfigurationError
+from speech.errors import ConfigurationError
 from speech.moments import find_moments
 from speech.phrases import load_phrases
 from speech.types import Utterance

@@ -1,11 +1,12 @@
-"""The one visibility rule (coach.permissions) and the views that apply it."""
+"""The one visibility rule (coach.auth.permissions) and the views that apply it."""
 
 from __future__ import annotations
 
 import pytest
 
-from coach import permissions as perm
-from coach import users, views
+from coach.auth import permissions as perm
+from coach.auth import users
+from coach.calls import views
 from coach.errors import NotFoundError, PermissionDeniedError
 
 
@@ -14,7 +15,7 @@ def _cheap_hashing(monkeypatch):
     """argon2 at minimal cost: these tests exercise logic, not the hash strength."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("coach.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr("coach.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_comments_follow_call_visibility(services, org):
 
 
 def test_team_overview_roles_and_scope(services, org):
-    from coach.team import team_overview
+    from coach.team.views import team_overview
 
     with pytest.raises(PermissionDeniedError):
         team_overview(services, org["rep1"])
@@ -126,7 +127,7 @@ def test_team_overview_roles_and_scope(services, org):
 
 
 def test_assignments_scope(services, org, monkeypatch):
-    from coach import team
+    from coach.team import views as team
 
     monkeypatch.setattr("coach.roleplay.personas.get_persona", lambda *a, **k: object(), raising=False)
     a = team.assign_practice(services, org["manager1"], "rep1", "procurement-head", "price objections")

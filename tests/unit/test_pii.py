@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.pii import cn_id_ok, luhn_ok, redact, redact_analysis, redact_for_storage
+from coach.privacy.pii import cn_id_ok, luhn_ok, redact, redact_analysis, redact_for_storage
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,44 @@ def test_redact_analysis_document_and_storage_switch() -> None:
     assert redact_for_storage(S(), doc) is doc
     S.redact_stored_transcripts = True
     assert "[EMAIL]" in redact_for_storage(S(), doc)["moments"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [  # issue 12: gaps found by a hostile tester
+        ("IBAN GB82 WEST 1234 5698 7654 32 please", "iban"),
+        ("IBAN DE89370400440532013000", "iban"),
+        ("call me at 4155550132", "phone"),
+        ("call me at 415 555 0132", "phone"),
+        ("London office 020 7946 0958", "phone"),
+        ("Berlin 030 1234567", "phone"),
+        ("mobile 07700 900123", "phone"),
+        ("手机１３８１２３４５６７８", "phone"),
+        ("身份证 110105491231002", "national_id"),
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", "national_id"),
+        ("write to john dot smith at acme dot com", "email"),
+        ("邮箱 zhang 艾特 hosp 点 com", "email"),
+        ("ｌｉ．ｗｅｉ＠ｒｅｎｊｉ．ｃｎ", "email"),
+        ("my number is five five five one two three four five six seven", "phone"),
+        ("我的电话是一三八一二三四五六七八", "phone"),
+    ],
+)
+def test_issue12_gaps_are_redacted(text: str, kind: str) -> None:
+    r = redact(text)
+    assert r.counts.get(kind) == 1 and r.total == 1, (r.text, r.counts)
+    assert "[" in r.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN-like but bad checksum GB82 WEST 1234 5698 7654 33",
+        "we sold three hundred and sixty units, two or three per ward",
+        "预算三百六十万元，二〇二五年签约",
+        "invoice 1234567890 is paid",  # first digit 1: not a North American number
+        "version 0.12 and 0 5",
+    ],
+)
+def test_issue12_business_text_is_kept(text: str) -> None:
+    r = redact(text)
+    assert r.text == text and r.total == 0, r.counts

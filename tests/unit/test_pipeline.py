@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from coach.errors import InputError, UnsupportedMediaError
-from coach.settings import SpeechSettings
+from speech.errors import InputError, UnsupportedMediaError
+from speech.settings import SpeechSettings
 from speech.pipeline import CallAnalyzer
 from speech.transcribe import NO_SPEECH_WARNING
-from speech.types import TranscriptResult, Word
+from speech.types import AnalyzeOptions, TranscriptResult, Word
 
 SCRIPT = [
     # (start, end, text, speaker)
@@ -130,32 +130,32 @@ def test_audio_stages_in_order_with_timings_and_progress(fakes, wav):
 
 def test_options_reach_the_stages(fakes, wav):
     tr = FakeTranscriber()
-    analyzer(tr, max_speakers=4).analyze(wav, num_speakers=3, language="EN")
+    analyzer(tr, max_speakers=4).analyze(wav, AnalyzeOptions(num_speakers=3, language="EN"))
     assert tr.seen[1] == "en"
     assert fakes["diarize"][1:] == (3, 4)
 
 
 def test_rep_speaker_override(fakes, wav):
-    a = analyzer().analyze(wav, rep_speaker="S2")
+    a = analyzer().analyze(wav, AnalyzeOptions(rep_speaker="S2"))
     roles = {s.id: (s.role, s.role_evidence) for s in a.speakers}
     assert roles["S2"][0] == "rep" and "--rep-speaker S2" in roles["S2"][1]
     assert roles["S1"][0] == "customer"
 
 
 def test_unknown_rep_speaker_warns(fakes, wav):
-    a = analyzer().analyze(wav, rep_speaker="S9")
+    a = analyzer().analyze(wav, AnalyzeOptions(rep_speaker="S9"))
     assert any("--rep-speaker 'S9' is not a speaker" in w for w in a.warnings)
 
 
 def test_enrolled_voice_matches_rep(fakes, wav):
-    a = analyzer().analyze(wav, rep_voice=np.array([0.0, 1.0]), rep_name="bob")
+    a = analyzer().analyze(wav, AnalyzeOptions(rep_voice=np.array([0.0, 1.0]), rep_name="bob"))
     assert "voice_match" in a.timings
     rep = next(s for s in a.speakers if s.role == "rep")
     assert rep.id == "S2" and "enrolled sample of bob" in rep.role_evidence and "1.00" in rep.role_evidence
 
 
 def test_enrolled_voice_without_match_warns(fakes, wav):
-    a = analyzer().analyze(wav, rep_voice=np.array([0.7, 0.7]), rep_name="bob")
+    a = analyzer().analyze(wav, AnalyzeOptions(rep_voice=np.array([0.7, 0.7]), rep_name="bob"))
     assert any("no speaker matched the enrolled voice of bob" in w for w in a.warnings)
 
 
@@ -192,7 +192,7 @@ def test_bad_audio_raises_domain_error(fakes, tmp_path):
 
 def test_invalid_speaker_count(fakes, wav):
     with pytest.raises(InputError):
-        analyzer().analyze(wav, num_speakers=0)
+        analyzer().analyze(wav, AnalyzeOptions(num_speakers=0))
 
 
 def test_transcript_input(tmp_path):
@@ -204,7 +204,7 @@ def test_transcript_input(tmp_path):
         encoding="utf-8",
     )
     seen: list[str] = []
-    a = CallAnalyzer(SpeechSettings(), "/nonexistent").analyze(p, rep_name="alice", on_progress=lambda s, f: seen.append(s))
+    a = CallAnalyzer(SpeechSettings(), "/nonexistent").analyze(p, AnalyzeOptions(rep_name="alice"), on_progress=lambda s, f: seen.append(s))
     assert a.audio is None and a.source == "call.txt"
     assert list(a.timings)[:2] == ["parse", "analysis"]
     assert dict.fromkeys(seen).keys() == {"parse": 0, "analysis": 0}.keys()

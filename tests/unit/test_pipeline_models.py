@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.errors import ConfigurationError
-from coach.settings import SpeechSettings
+from speech.errors import ConfigurationError
+from speech.settings import SpeechSettings
 from speech.models import SIDE_FILES, bundled_parts, bundled_whisper_dir, whisper_model_ref
 
 

@@ -8,11 +8,11 @@ import json
 import pytest
 from helpers.memory_kb import MemoryKB
 
-from coach.callfacts import MIN_WON_CALLS
+from coach.reports.callfacts import MIN_WON_CALLS
 from coach.errors import EmptyInputError, InputError, NotFoundError
 from coach.llm.fake import FakeChatModel
-from coach.report import generate_report
-from coach.report_md import report_markdown
+from coach.reports.postcall import generate_report
+from coach.reports.markdown import report_markdown
 from coach.services import Services
 from coach.settings import REPO_ROOT
 from speech.types import CallAnalysis
@@ -145,7 +145,7 @@ def test_injected_transcript_instructions_stay_data(svc, analysis) -> None:
 
 
 def test_team_won_calls_replace_published_benchmarks(svc, analysis) -> None:
-    from coach.calls import CallStore
+    from coach.calls.store import CallStore
     from coach.db.models import Call
 
     store = CallStore(svc.db, svc.settings)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.errors import InputError
-from coach.settings import RetrievalSettings
+from retrieval.errors import InputError
+from retrieval.settings import RetrievalSettings
 from retrieval.bm25 import tokenize
 from retrieval.chunk_index import ChunkIndex
 from retrieval.embeddings import HashingEmbedder

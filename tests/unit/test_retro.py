@@ -6,7 +6,7 @@ import pytest
 from helpers.memory_kb import MemoryKB
 
 from coach.errors import InputError, NotFoundError
-from coach.retro import retro_all, retro_case, retro_call, retro_one
+from coach.reports.retro import retro_all, retro_case, retro_call, retro_one
 from coach.services import Services
 from coach.settings import REPO_ROOT
 from scripts_gen.playbook import load_playbook
@@ -59,7 +59,7 @@ def test_call_retro_finds_causes_with_utterance_evidence(svc) -> None:
 
 
 def test_team_view_ranks_reasons_by_industry_including_lost_calls(svc) -> None:
-    from coach.calls import CallStore
+    from coach.calls.store import CallStore
     from coach.db.models import Account, Call
 
     a = svc.analyzer.analyze(WESTLAKE)

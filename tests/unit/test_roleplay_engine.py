@@ -57,7 +57,8 @@ def test_objection_triggers_and_step_by_step_resolution():
     for q in ("What's the biggest challenge on the ICU?", "How do the alarms affect nurses?", "How much charting do nurses do?"):
         sim.rep_turn(q)
     b = sim.rep_turn("Who else would be involved in choosing monitors?")  # 4th turn: integration fires
-    assert b["act"] == "raise_objection" and b["objection"] == "integration"
+    # the question is answered first, then the objection due on this turn
+    assert b["act"] == "answer" and b["then_objection"] == "integration"
     assert sim.state.open_objections == ["integration"]
     # a bare claim is not enough: the buyer asks for proof
     b = sim.rep_turn("Our system integrates with every EHR, we can help.")

@@ -6,7 +6,7 @@ import pytest
 from coach.llm.fake import FakeChatModel
 from coach.roleplay.engine import Simulation
 from coach.roleplay.personas import get_persona
-from coach.roleplay.render import LLMRenderer, content_overlap
+from coach.roleplay.buyer_lines import LLMRenderer, content_overlap
 from coach.settings import DEFAULT_KNOWLEDGE_DIR as K
 
 Q = "How do the alarms on the current monitors affect your nurses during a shift?"

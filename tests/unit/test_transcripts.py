@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from coach.errors import EmptyInputError, InputError, UnsupportedMediaError
+from speech.errors import EmptyInputError, InputError, UnsupportedMediaError
 from speech.transcripts import parse_transcript
 
 

@@ -7,9 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from coach.auth.login import login
+from coach.auth.permissions import Principal
+from coach.auth.tokens import create_token
 from coach.errors import InputError
-from coach.permissions import Principal
 from ui.api.deps import current_user, get_services, principal_dict
+from ui.api.schemas import User
 
 router = APIRouter(tags=["auth"])
 
@@ -44,7 +47,6 @@ async def token(request: Request) -> TokenResponse:
     """JSON ``{username, password}`` (or the OAuth2 password form) -> ``{access_token}``."""
     from starlette.concurrency import run_in_threadpool
 
-    from coach.auth import authenticate, create_token
 
     ctype = request.headers.get("content-type", "")
     try:
@@ -64,13 +66,14 @@ async def token(request: Request) -> TokenResponse:
 
         raise RequestValidationError(exc.errors()) from exc
     services = get_services(request)
-    principal = await run_in_threadpool(authenticate, services.db, creds.username, creds.password)
+    client = request.client.host if request.client else None
+    principal = await run_in_threadpool(login, services, creds.username, creds.password, channel="api", client=client)
     ttl = services.settings.server.token_ttl_minutes
     return TokenResponse(
         access_token=create_token(services.settings, principal), expires_in=int(ttl * 60), user=principal_dict(principal)
     )
 
 
-@router.get("/me", summary="The authenticated user")
+@router.get("/me", response_model=User, response_model_exclude_unset=True, summary="The authenticated user")
 def me(principal: Principal = Depends(current_user)) -> dict[str, Any]:
     return principal_dict(principal)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from coach.auth.permissions import Principal
 from coach.errors import AuthenticationError
-from coach.permissions import Principal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coach.jobs import JobQueue
+    from coach.calls.backends import JobBackend
     from coach.services import Services
 
 bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
@@ -21,7 +21,7 @@ def get_services(request: Request) -> "Services":
     return request.app.state.services
 
 
-def get_jobs(request: Request) -> "JobQueue":
+def get_jobs(request: Request) -> "JobBackend":
     return request.app.state.jobs
 
 
@@ -29,7 +29,7 @@ def current_user(
     request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
     """The principal of a valid bearer token, loaded fresh from the database."""
-    from coach.auth import principal_from_token
+    from coach.auth.tokens import principal_from_token
 
     if creds is None or not creds.credentials:
         raise AuthenticationError("missing bearer token", detail="get one at POST /api/v1/auth/token")

@@ -1,6 +1,6 @@
 """One place that turns errors into JSON ``{error, detail}`` bodies with the right status.
 
-``SalesCoachError`` subclasses carry their ``http_status`` and ``code``; request
+Domain errors (``coach.errors.DOMAIN_ERRORS``: ours and the floors') carry their ``http_status`` and ``code``; request
 validation is 422 ``validation_error``; anything unexpected is logged with its traceback
 and answered 500 ``internal_error`` without leaking internals.
 """
@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coach.errors import AuthenticationError, SalesCoachError
+from coach.errors import DOMAIN_ERRORS, AuthenticationError, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,15 @@ def error_body(code: str, detail: object, message: str | None = None) -> dict:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SalesCoachError)
-    async def _domain(_: Request, exc: SalesCoachError) -> JSONResponse:
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         detail = exc.message if not exc.detail else f"{exc.message} ({exc.detail})"
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
         if exc.http_status >= 500:
             log.warning("%s: %s", exc.code, detail)
         return JSONResponse(error_body(exc.code, detail, exc.message), status_code=exc.http_status, headers=headers)
+
+    for base in DOMAIN_ERRORS:
+        app.add_exception_handler(base, _domain)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

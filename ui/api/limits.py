@@ -1,4 +1,6 @@
-"""ASGI middleware that answers 413 for request bodies over ``server.max_upload_mb``.
+"""ASGI middleware that answers 413 for request bodies over their limit: file uploads
+(``multipart/form-data``) up to ``server.max_upload_mb``, every other body (JSON, forms,
+including the unauthenticated login) up to :data:`SMALL_BODY_BYTES`.
 
 A declared ``Content-Length`` over the limit is refused before a byte is read; a chunked
 body is counted as it streams and cut off at the limit (the parser then sees the end of
@@ -12,6 +14,8 @@ from typing import Any, Awaitable, Callable
 
 #: room for multipart boundaries and form fields on top of the file itself
 _SLACK = 64 * 1024
+#: JSON and form bodies (questions, turns, comments, logins) are small
+SMALL_BODY_BYTES = 1024 * 1024
 
 
 class BodyLimitMiddleware:
@@ -23,8 +27,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_bytes() + _SLACK
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.limit_bytes() + _SLACK if multipart else SMALL_BODY_BYTES
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_413(send, limit)
             return
@@ -53,14 +59,13 @@ class BodyLimitMiddleware:
 
 
 async def _send_413(send: Callable[[dict], Awaitable[None]], limit: int) -> None:
-    mb = (limit - _SLACK) // (1024 * 1024)
-    body = json.dumps(
-        {
-            "error": "too_large",
-            "detail": f"the request body is larger than the upload limit of {mb} MB "
-            "(raise SALESCOACH_SERVER__MAX_UPLOAD_MB to accept bigger files)",
-        }
-    ).encode()
+    if limit <= SMALL_BODY_BYTES:
+        detail = f"the request body is larger than {limit // 1024} KB; send files as multipart/form-data uploads"
+    else:
+        mb = (limit - _SLACK) // (1024 * 1024)
+        detail = (f"the request body is larger than the upload limit of {mb} MB "
+                  "(raise SALESCOACH_SERVER__MAX_UPLOAD_MB to accept bigger files)")
+    body = json.dumps({"error": "too_large", "detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",

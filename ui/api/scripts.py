@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
-from coach.permissions import Principal
+from coach.auth.permissions import Principal
+from coach.scripts.views import generate_script
+from coach.services import Services
 from ui.api.deps import current_user, get_services
+from ui.api.schemas import Script
 
 router = APIRouter(tags=["scripts"])
 
@@ -26,13 +29,10 @@ class ScriptRequest(BaseModel):
 
 
 @router.post(
-    "/scripts",
+    "/scripts", response_model=Script, response_model_exclude_unset=True,
     summary="Write a pre-visit script: {sections [{title, content, citations}], citations, model}",
-    responses={503: {"description": "script generation unavailable"}},
 )
 def create_script(
-    body: ScriptRequest, principal: Principal = Depends(current_user), services: Any = Depends(get_services)
+    body: ScriptRequest, principal: Principal = Depends(current_user), services: Services = Depends(get_services)
 ) -> dict[str, Any]:
-    from coach.scriptviews import generate_script
-
     return generate_script(services, principal, account=body.account, notes=body.notes, goal=body.goal)

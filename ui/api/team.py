@@ -10,8 +10,17 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Path as PathParam, UploadFile
 from pydantic import BaseModel, Field
 
-from coach.permissions import Principal, require_role
+from coach.auth.permissions import Principal, require_role
+from coach.auth.users import list_users
+from coach.auth.users import create_user as _create
+from coach.knowledge.views import ingest_uploads
+from coach.services import Services
+from coach.team.views import list_assignments
+from coach.team.views import set_assignment_status
+from coach.team.views import team_overview
+from coach.team.views import assign_practice
 from ui.api.deps import current_user, get_services
+from ui.api.schemas import Assignment, AssignmentList, KnowledgeUpload, TeamOverview, User, UserList
 
 router = APIRouter(tags=["team"])
 
@@ -34,44 +43,34 @@ class UserIn(BaseModel):
     display_name: str = Field("", max_length=120)
 
 
-@router.get("/team/overview", summary="Per-rep metrics, weekly trends, flagged calls (managers, admins)")
-def overview(principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
-    from coach.team import team_overview
-
+@router.get("/team/overview", response_model=TeamOverview, response_model_exclude_unset=True, summary="Per-rep metrics, weekly trends, flagged calls (managers, admins)")
+def overview(principal: Principal = Depends(current_user), services: Services = Depends(get_services)) -> dict[str, Any]:
     return team_overview(services, principal)
 
 
-@router.get("/assignments", summary="Practice assignments you may see")
+@router.get("/assignments", response_model=AssignmentList, response_model_exclude_unset=True, summary="Practice assignments you may see")
 def assignments(
     status: Literal["open", "done"] | None = None,
     principal: Principal = Depends(current_user),
-    services: Any = Depends(get_services),
+    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    from coach.team import list_assignments
-
     return {"items": list_assignments(services, principal, status=status)}
 
 
-@router.post("/assignments", status_code=201, summary="Assign a role-play persona to a rep of your team")
-def assign(body: AssignmentIn, principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
-    from coach.team import assign_practice
-
+@router.post("/assignments", response_model=Assignment, response_model_exclude_unset=True, status_code=201, summary="Assign a role-play persona to a rep of your team")
+def assign(body: AssignmentIn, principal: Principal = Depends(current_user), services: Services = Depends(get_services)) -> dict[str, Any]:
     return assign_practice(services, principal, body.user, body.persona_id, body.note)
 
 
-@router.patch("/assignments/{assignment_id}", summary="Mark an assignment open or done")
+@router.patch("/assignments/{assignment_id}", response_model=Assignment, response_model_exclude_unset=True, summary="Mark an assignment open or done")
 def set_status(
-    assignment_id: int, body: AssignmentStatusIn, principal: Principal = Depends(current_user), services: Any = Depends(get_services)
+    assignment_id: int, body: AssignmentStatusIn, principal: Principal = Depends(current_user), services: Services = Depends(get_services)
 ) -> dict[str, Any]:
-    from coach.team import set_assignment_status
-
     return set_assignment_status(services, principal, assignment_id, body.status)
 
 
-@router.get("/users", summary="Users (admins: all; managers: their team)")
-def users(principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
-    from coach.users import list_users
-
+@router.get("/users", response_model=UserList, response_model_exclude_unset=True, summary="Users (admins: all; managers: their team)")
+def users(principal: Principal = Depends(current_user), services: Services = Depends(get_services)) -> dict[str, Any]:
     require_role(principal, "manager", "admin")
     team = None if principal.is_admin else principal.team_id
     if not principal.is_admin and team is None:
@@ -79,24 +78,20 @@ def users(principal: Principal = Depends(current_user), services: Any = Depends(
     return {"items": list_users(services.db, team_id=team)}
 
 
-@router.post("/users", status_code=201, summary="Create a user (admins)")
-def create_user(body: UserIn, principal: Principal = Depends(current_user), services: Any = Depends(get_services)) -> dict[str, Any]:
-    from coach.users import create_user as _create
-
+@router.post("/users", response_model=User, response_model_exclude_unset=True, status_code=201, summary="Create a user (admins)")
+def create_user(body: UserIn, principal: Principal = Depends(current_user), services: Services = Depends(get_services)) -> dict[str, Any]:
     require_role(principal, "admin")
     p = _create(services.db, body.username, body.password, role=body.role, team=body.team, display_name=body.display_name)
     return {"id": p.id, "username": p.username, "role": p.role, "team_id": p.team_id}
 
 
-@router.post("/knowledge/{kind}", summary="Upload cases, personas or rubrics (admins); returns per-file errors")
+@router.post("/knowledge/{kind}", response_model=KnowledgeUpload, response_model_exclude_unset=True, summary="Upload cases, personas or rubrics (admins); returns per-file errors")
 def upload_knowledge(
     kind: Literal["cases", "personas", "rubrics"] = PathParam(...),
     files: list[UploadFile] = File(...),
     principal: Principal = Depends(current_user),
-    services: Any = Depends(get_services),
+    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    from coach.kbviews import ingest_uploads
-
     require_role(principal, "admin")
     with tempfile.TemporaryDirectory(dir=services.settings.data_dir) as tmp:
         staged: list[tuple[str, Path]] = []

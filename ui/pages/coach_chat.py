@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
-    from coach import chatviews
+    from coach.chat import views as chatviews
 
     gr.Markdown(
         "Ask the coach about an account, a deal or a tough moment. Answers cite the won and lost "
@@ -33,6 +33,8 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         show = gr.Button("Open case", scale=1, size="sm")
     case_view = gr.Markdown(elem_id="sc-case")
 
+    from coach.llm.markdown_safety import strip_external
+
     @ui_errors
     def respond(text: str, history: list[dict], sid: str | None, request: gr.Request) -> Any:
         p = principal_of(services, request)
@@ -43,8 +45,10 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         sid = reply.session_id
         history = list(history or []) + [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
         yield "", history, sid, gr.Dropdown()
+        streamed = ""
         for piece in reply:
-            history[-1]["content"] += piece
+            streamed += piece
+            history[-1]["content"] = strip_external(streamed)  # never render a link or image mid-stream
             yield "", history, sid, gr.Dropdown()
         answer = reply.answer
         ids: list[str] = []
@@ -57,8 +61,8 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
 
     @ui_errors
     def open_case(case_id: str | None, request: gr.Request) -> str:
-        from coach.kbviews import get_case
-        from ui.render import case_md
+        from coach.knowledge.views import get_case
+        from ui.document_html import case_md
 
         principal_of(services, request)
         if not case_id:

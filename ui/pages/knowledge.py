@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
-    from coach.kbviews import ingest_uploads, search_cases
-    from coach.permissions import require_role
+    from coach.knowledge.views import ingest_uploads, search_cases
+    from coach.auth.permissions import require_role
 
     with gr.Row():
         kind = gr.Radio(["cases", "personas", "rubrics"], value="cases", label="What are you uploading?")

@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
-    from coach.scriptviews import generate_script, list_account_names
-    from ui.render import script_md
+    from coach.scripts.views import generate_script, list_account_names
+    from ui.document_html import script_md
 
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -45,6 +45,9 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", acct or "visit").strip("-") or "visit"
         path = folder / f"previsit-{name}.md"
         path.write_text(md, encoding="utf-8")
+        from coach.auth import audit
+
+        audit.record(services.db, "export", username=p.username, target=f"pre-visit script: {acct or 'notes'}", channel="web")
         return md, gr.DownloadButton(value=str(path), visible=True)
 
     demo.load(on_load, None, account)

@@ -30,9 +30,9 @@ def _buyer_message(buyer: Any) -> dict[str, str]:
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
-    from coach import roleplayviews as rv
-    from coach.team import list_assignments
-    from ui.render import scorecard_md, table
+    from coach.roleplay import views as rv
+    from coach.team.views import list_assignments
+    from ui.document_html import scorecard_md, table
 
     session = gr.State(None)
     with gr.Row():

@@ -19,13 +19,13 @@ ASSIGN_COLUMNS = ["id", "user", "persona_id", "note", "assigned_by", "status", "
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
-    from coach import roleplayviews as rv
-    from coach import views
-    from coach.permissions import require_role
-    from coach.team import assign_practice, list_assignments, team_overview
+    from coach.roleplay import views as rv
+    from coach.calls import views
+    from coach.auth.permissions import require_role
+    from coach.team.views import assign_practice, list_assignments, team_overview
     from ui import plots
     from ui.pages.calls import call_view
-    from ui.render import esc, report_md, table
+    from ui.document_html import esc, report_md, table
 
     refresh = gr.Button("Refresh", size="sm")
     reps = gr.Dataframe(headers=REP_COLUMNS, interactive=False, label="Per rep (means over analysed calls)")

@@ -1,0 +1,1 @@
+"""The offline demo organisation seeded by ``salescoach init --demo``."""

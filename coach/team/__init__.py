@@ -1,0 +1,1 @@
+"""Manager views: per-rep metrics and trends, flagged calls, practice assignments."""
