@@ -142,7 +142,7 @@ def mixtures() -> dict[str, tuple[np.ndarray, list[Segment]]]:
 
 # ---------------------------------------------------------------------- baseline --
 def naive_baseline(mono: np.ndarray, n_speakers: int = 2, win_s: float = 1.5, hop_s: float = 0.75) -> list[Segment]:
-    """The baseline of DESIGN.md: 1.5 s windows every 0.75 s over the whole recording
+    """The baseline the design brief named: 1.5 s windows every 0.75 s over the whole recording
     (speech or not), one d-vector each, k-means into 2 clusters; each window labels
     its central hop."""
     from sklearn.cluster import KMeans

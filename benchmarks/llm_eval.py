@@ -135,7 +135,7 @@ def run_chat(model: Any, items: list[Any], kb: Any) -> list[dict[str, Any]]:
         passages = [Passage(ref=c["id"], text=case_passage_text(c), title=c["title"]) for c in cases]
         checker = SupportChecker(passages, q)
         t0 = time.perf_counter()
-        s = stream(model, build_messages(q, cases, [], []), max_tokens=160, timeout_s=90, context_tokens=2048)
+        s = stream(model, build_messages(q, cases, [], []), max_tokens=128, timeout_s=90, context_tokens=2048)
         pieces = list(checked_pieces(stream_sentences(s), checker))
         kept = [p.text for p in pieces if p.ok]
         shown = "".join(kept).strip() or extractive_answer(passages, q)
@@ -191,7 +191,7 @@ def one_model(name: str, n_items: int, jobs: list[str], out_path: Path) -> None:
     from benchmarks import llm_eval_items as items_mod
 
     rss0 = current_rss_mb()
-    model = LocalChatModel(local_model=name, cache_dir=str(CACHE), temperature=0.0, max_new_tokens=160, timeout_s=90)
+    model = LocalChatModel(local_model=name, cache_dir=str(CACHE), temperature=0.0, max_new_tokens=128, timeout_s=90)
     t0 = time.perf_counter()
     lm = model.loaded
     result: dict[str, Any] = {"model": name, "title": lm.name, "load_s": round(time.perf_counter() - t0, 3),
@@ -255,6 +255,8 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--items", type=int, default=32)
     ap.add_argument("--jobs", default="script,report,chat,buyer")
+    ap.add_argument("--reuse", action="store_true",
+                    help="summarise the per-model parts already in benchmarks/results/llm_eval-*.tmp")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -265,8 +267,9 @@ def main() -> None:
     results: dict[str, Any] = {}
     for name in args.models.split(","):
         part = REPO / "benchmarks" / "results" / f"llm_eval-{name}.tmp"
-        subprocess.run([sys.executable, "-m", "benchmarks.llm_eval", "--one", name, "--out", str(part),
-                        "--items", str(args.items), "--jobs", args.jobs], cwd=REPO, check=False)
+        if not (args.reuse and part.exists()):
+            subprocess.run([sys.executable, "-m", "benchmarks.llm_eval", "--one", name, "--out", str(part),
+                            "--items", str(args.items), "--jobs", args.jobs], cwd=REPO, check=False)
         if part.exists():
             results[name] = json.loads(part.read_text())
     models = {}

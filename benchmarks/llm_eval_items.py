@@ -118,7 +118,7 @@ REP_SAID = {
 def buyer_items(knowledge_dir: Path, n: int) -> list[Item]:
     from coach.llm.buyer import BuyerLineRequest, BuyerVoice
     from coach.roleplay.personas import load_personas
-    from coach.roleplay.render import format_price
+    from coach.roleplay.buyer_lines import format_price
 
     out: list[Item] = []
     for pid, p in sorted(load_personas(knowledge_dir).items()):

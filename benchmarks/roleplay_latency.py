@@ -1,4 +1,5 @@
-"""Buyer turn latency: the whole turn (classify, update state, policy, render) with the
+"""Buyer turn latency: the whole turn (classify with the embedding classifier, its
+sentences embedded afresh every turn, update state, policy, render) with the
 template renderer and with the bundled local LLM (SmolLM2-135M) writing the line, plus
 how often the LLM's line passed the checks (else the template line is used).
 
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coach.roleplay import act_model  # noqa: E402
 from coach.roleplay.engine import Simulation  # noqa: E402
 from coach.roleplay.personas import get_persona  # noqa: E402
 from coach.roleplay.buyer_lines import LLMRenderer, TemplateRenderer  # noqa: E402
@@ -50,6 +52,8 @@ def turns(renderer_factory, budget: int) -> tuple[list[float], list[dict]]:
             for line in lines(pid):
                 if sim.ended or len(times) >= budget:
                     break
+                for s in act_model.sentences(line):  # a rep turn is new text: embed it every time
+                    act_model._CACHE.pop(s, None)
                 t0 = time.perf_counter()
                 b = sim.rep_turn(line)
                 times.append(time.perf_counter() - t0)

@@ -81,14 +81,6 @@ def scenarios(path: Path, limit: int | None) -> list[dict]:
     return out
 
 
-def shipped_headroom() -> float:
-    """Median budget amount / target over the shipped personas."""
-    from coach.roleplay.personas import load_personas
-
-    ratios = [p.budget.amount / p.budget.target for p in load_personas(ROOT / "knowledge").values() if p.budget.target]
-    return statistics.median(ratios)
-
-
 def buyer_for(base: Persona, sc: dict, headroom: float) -> Persona:
     listing, target = sc["listing"], min(sc["target"], sc["listing"])
     amount = max(target, min(listing, target * headroom))
@@ -181,6 +173,18 @@ def human_stats(scs: list[dict]) -> dict:
     }
 
 
+def deal_rate_by_target_ratio(scs: list[dict]) -> dict:
+    """Human deal rate per buyer target/listing bucket: when every bucket is above 50%,
+    no rule on these prices can beat "always deal" per scenario."""
+    buckets: dict[str, list[int]] = {}
+    for s in scs:
+        key = f"{round(min(s['target'] / s['listing'], 1.0) * 10) / 10:.1f}"
+        b = buckets.setdefault(key, [0, 0])
+        b[0] += s["human_deal"]
+        b[1] += 1
+    return {k: {"scenarios": n, "human_deal_rate": round(d / n, 3)} for k, (d, n) in sorted(buckets.items())}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="first N valid scenarios (default: all)")
@@ -210,6 +214,7 @@ def main() -> int:
         "split": {"fit": len(fit), "report": len(report), "by": "sha256(uuid) parity, fixed before any run"},
         "fit_grid": [{k: r[k] for k in ("headroom", "deal_rate", "ratio_median", "deal_agreement")} for r in grid],
         "chosen_headroom_on_fit_half": headroom,
+        "human_deal_rate_by_target_ratio_fit_half": deal_rate_by_target_ratio(fit),
         "human": human,
         "buyer": main_run,
         "report_half": {

@@ -41,6 +41,15 @@ def script_for(persona_id: str, language: str, level: str) -> Path:
     return own if own.is_file() else SCRIPTS / f"{level}_{language}.txt"
 
 
+def keyword_share(persona, lines: list[str]) -> float:
+    """Share of script lines holding any of the persona's cue, value or trigger words (a
+    good script written to hit them makes the ranking circular)."""
+    words = {w.lower() for n in persona.hidden_needs for w in n.cues + n.value_keywords}
+    words |= {k.lower() for a in persona.objection_agenda for k in a.trigger.keywords}
+    hit = [ln for ln in lines if any(w in ln.lower() for w in words)]
+    return round(len(hit) / max(1, len(lines)), 2)
+
+
 def run(seeds: int) -> dict:
     knowledge = ROOT / "knowledge"
     personas = load_personas(knowledge)
@@ -67,6 +76,9 @@ def run(seeds: int) -> dict:
                     "difficulty": persona.difficulty,
                     "rubric": rid,
                     "own_rubric": rid == persona.rubric,
+                    "good_lines_with_persona_keywords": keyword_share(
+                        persona, read_lines(script_for(pid, persona.language, "good"))
+                    ),
                     **{f"{lvl}_median": statistics.median(totals[lvl]) for lvl in LEVELS},
                     **{f"{lvl}_spread": round(max(totals[lvl]) - min(totals[lvl]), 1) for lvl in LEVELS},
                     "ordered_seeds": sum(ordered),

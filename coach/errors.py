@@ -85,6 +85,13 @@ class TooManyAttemptsError(AuthenticationError):
     code = "too_many_attempts"
 
 
+class StorageFullError(SalesCoachError):
+    """The server's disk (or quota) is full: nothing was stored, nothing stored was lost."""
+
+    http_status = 507
+    code = "storage_full"
+
+
 class ConfigurationError(SalesCoachError):
     """Settings point at something that is missing (model path, package, endpoint)."""
 

@@ -34,7 +34,7 @@ def generate_script(
     on_token: "TokenCallback | None" = None,
     max_tokens: int | None = None,
 ) -> dict[str, Any]:
-    """A cited pre-visit script (DESIGN.md contract plus ``validation``, ``llm_ok``): the
+    """A cited pre-visit script (docs/contracts/script.schema.json): the
     last event of :func:`scripts_gen.stream.stream_script` (use that to show the plan at
     once and each section as it is phrased).
 

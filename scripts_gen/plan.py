@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 NO_WON_CASES = ("No similar won cases were found in the knowledge base, so this script has no proof points. "
-                "Add won deals with 'salescoach kb ingest PATH' to get cited proof points.")
+                "Add won deals to the knowledge base to get cited proof points.")
 MAX_CASES = 3
 MAX_OBJECTIONS = 4
 

@@ -233,8 +233,8 @@ def decode_in_process(
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except av.FFmpegError as exc:
         if kind is None:
-            raise UnsupportedMediaError(f"{path.name} is not a recognised audio format", detail=str(exc)) from exc
-        raise CorruptInputError(f"{path.name} looks like {kind} but cannot be read (truncated or corrupt)", detail=str(exc)) from exc
+            raise UnsupportedMediaError(f"{path.name} is not a recognised audio format", detail=_reason(exc)) from exc
+        raise CorruptInputError(f"{path.name} looks like {kind} but cannot be read (truncated or corrupt)", detail=_reason(exc)) from exc
 
     with container:
         if not container.streams.audio:
@@ -268,7 +268,7 @@ def decode_in_process(
                     bad_total += 1
                     if bad > _MAX_BAD_PACKETS:
                         if sink.n == 0:
-                            raise CorruptInputError(f"{path.name}: audio data cannot be decoded", detail=str(exc)) from exc
+                            raise CorruptInputError(f"{path.name}: audio data cannot be decoded", detail=_reason(exc)) from exc
                         warnings.append(
                             f"decoding stopped at {sink.n / SAMPLE_RATE:.1f} s: the rest of the file is corrupt"
                         )
@@ -288,8 +288,8 @@ def decode_in_process(
         except av.FFmpegError as exc:  # demuxer failure (truncated container)
             if sink.n == 0:
                 sink.discard()
-                raise CorruptInputError(f"{path.name} is truncated or corrupt", detail=str(exc)) from exc
-            warnings.append(f"decoding stopped at {sink.n / SAMPLE_RATE:.1f} s: {exc}")
+                raise CorruptInputError(f"{path.name} is truncated or corrupt", detail=_reason(exc)) from exc
+            warnings.append(f"decoding stopped at {sink.n / SAMPLE_RATE:.1f} s: {_reason(exc)}")
         except BaseException:
             sink.discard()
             raise
@@ -322,6 +322,12 @@ def decode_in_process(
         duration_s=duration,
         warnings=warnings,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's words for a failure, without the server path it quotes."""
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(": '/")[0].strip() or type(exc).__name__
 
 
 def fmt_duration(seconds: float) -> str:

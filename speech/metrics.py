@@ -1,4 +1,4 @@
-"""Conversation metrics, per DESIGN.md's definitions.
+"""Conversation metrics, as defined in docs/contracts/metrics.md.
 
 * talk_ratio: rep speaking seconds / all speaking seconds (utterance durations, so
   silence is excluded); None when no rep is identified.

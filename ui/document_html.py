@@ -26,7 +26,7 @@ def mmss(t: float | None) -> str:
     return f"{int(t // 60):02d}:{int(t % 60):02d}"
 
 
-CSS = """
+CSS_TEMPLATE = """
 .sc-transcript table {width:100%; border-collapse:collapse; font-size:0.92em}
 .sc-transcript td {padding:3px 6px; vertical-align:top; border-bottom:1px solid #eee}
 .sc-role-rep {color:#1f4e9c; font-weight:600}
@@ -37,7 +37,34 @@ CSS = """
 .shift-positive {background:#e9f7ef; color:#196f3d; border:1px solid #a9dfbf}
 .moment-badge {display:inline-block; margin-left:4px; padding:0 5px; border-radius:6px; font-size:0.8em;
   background:#eef; color:#334}
+/* one font stack everywhere; the CJK fonts (fonts-noto-cjk, setup.sh) render Chinese */
+body, .gradio-container, .gradio-container .prose, .gradio-container input, .gradio-container textarea,
+.gradio-container table {font-family: FONT_STACK !important}
+details.sc-checked {margin-top:8px; color:#444; font-size:0.92em}
+details.sc-checked summary {cursor:pointer; font-weight:600}
+#sc-roles {border:2px solid #e8a317}
+/* phones (down to 390 px): transcript rows become cards, tables scroll sideways, rows wrap */
+@media (max-width: 640px) {
+  .gradio-container {padding-left:6px !important; padding-right:6px !important}
+  .sc-transcript thead {display:none}
+  .sc-transcript table, .sc-transcript tbody, .sc-transcript tr, .sc-transcript td {display:block; width:auto}
+  .sc-transcript tr {border-bottom:1px solid #ddd; padding:4px 0}
+  .sc-transcript td {border:none; padding:1px 4px; display:inline-block}
+  .sc-transcript td:nth-child(4) {display:block}
+  .gradio-container .prose table {display:block; overflow-x:auto; max-width:100%}
+  .gradio-container .row {flex-wrap:wrap}
+  .gradio-container .tab-nav button, .gradio-container [role=tab] {padding-left:8px; padding-right:8px}
+}
 """
+
+
+def _css() -> str:
+    from ui.exports import FONT_STACK
+
+    return CSS_TEMPLATE.replace("FONT_STACK", FONT_STACK)
+
+
+CSS = _css()
 
 
 def shown_shifts(analysis: dict[str, Any], show_all: bool = False) -> list[dict]:
@@ -129,6 +156,8 @@ def _roles_known(analysis: dict[str, Any]) -> bool:
 
 
 def flags_md(analysis: dict[str, Any]) -> str:
+    if not _roles_known(analysis):
+        return ""
     reasons = call_flags(analysis.get("metrics") or {}, summarize_doc(analysis).customer_negative_unrecovered)
     if not reasons:
         return "Within every benchmark."

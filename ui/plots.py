@@ -80,22 +80,31 @@ def timeline_png(analysis: dict[str, Any], path: Path) -> Path:
 
 
 def trend_figure(trends: list[dict[str, Any]], metric: str) -> Any:
-    """Weekly mean of ``metric`` per rep (from ``coach.team.views.team_overview``)."""
+    """Weekly mean of ``metric`` per rep (from ``coach.team.views.team_overview``), on a
+    real date axis (the Monday of each ISO week)."""
+    from datetime import date
+
+    from coach.reports.labels import METRICS
+
     fig = _figure(height=3.0)
     ax = fig.add_subplot(1, 1, 1)
-    series: dict[str, list[tuple[str, float]]] = {}
+    series: dict[str, list[tuple[date, float]]] = {}
     for p in trends:
         if p.get("metric") == metric and p.get("value") is not None:
-            series.setdefault(p["user"], []).append((p["week"], float(p["value"])))
-    weeks = sorted({w for pts in series.values() for w, _ in pts})
-    pos = {w: i for i, w in enumerate(weeks)}
+            year, week = str(p["week"]).split("-W")
+            series.setdefault(p["user"], []).append((date.fromisocalendar(int(year), int(week), 1), float(p["value"])))
+    label, unit = METRICS.get(metric, (metric, ""))
+    scale = 100.0 if unit == "%" else 1.0
     for user, pts in sorted(series.items()):
         pts.sort()
-        ax.plot([pos[w] for w, _ in pts], [v for _, v in pts], marker="o", label=user)
-    ax.set_xticks(range(len(weeks)), weeks, rotation=30, fontsize=8)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} by week", fontsize=10)
+        ax.plot([d for d, _ in pts], [v * scale for _, v in pts], marker="o", label=user)
+    ax.set_ylabel(f"{label} ({unit})" if unit else label, fontsize=8)
+    ax.set_title(f"{label}, weekly mean per rep", fontsize=10)
     if series:
+        import matplotlib.dates as mdates
+
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.tick_params(axis="x", labelsize=8, rotation=30)
         ax.legend(fontsize=8)
     else:
         ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)

@@ -53,7 +53,7 @@ def build_blocks(services: "Services", jobs: "JobQueue") -> "gr.Blocks":
             gr.Markdown("## Sales Coach")
             who = gr.Markdown(elem_id="sc-who")
             gr.Button("Log out", link="/logout", size="sm", scale=0)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Coach", id="coach"):
                 coach_chat.build(services, demo)
             with gr.Tab("Pre-visit", id="previsit"):
@@ -67,15 +67,19 @@ def build_blocks(services: "Services", jobs: "JobQueue") -> "gr.Blocks":
             with gr.Tab("Knowledge", id="knowledge", visible=False) as kb_tab:
                 knowledge.build(services, demo)
 
-        def on_load(request: gr.Request) -> tuple[Any, Any, Any]:
+        def on_load(request: gr.Request) -> tuple[Any, Any, Any, Any]:
             p = principal_of(services, request)
+            # deep links: /?call=ID opens the call, /?case=ID the case (links on every page)
+            params = request.query_params if request is not None else {}
+            tab = "calls" if params.get("call") else "coach" if params.get("case") else None
             return (
                 f"Logged in as **{p.display_name}** ({p.role})",
                 gr.Tab(visible=p.role in ("manager", "admin")),
                 gr.Tab(visible=p.role == "admin"),
+                gr.Tabs(selected=tab) if tab else gr.Tabs(),
             )
 
-        demo.load(on_load, None, [who, team_tab, kb_tab])
+        demo.load(on_load, None, [who, team_tab, kb_tab, tabs])
     # reads are cheap and thread-safe: let 8 run at once per event (Gradio's default is 1);
     # LLM-bound events set their own lower limits
     demo.queue(default_concurrency_limit=8)

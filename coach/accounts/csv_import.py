@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from coach.accounts.names import suggest_names
+from coach.db.models import Account, Contact, Interaction, Opportunity, User
 from coach.errors import EmptyInputError, InputError, NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -170,7 +171,6 @@ class AccountImporter:
     def _account(self, s: "Session", name: str) -> Any:
         from sqlalchemy import func, select
 
-        from coach.db.models import Account
 
         acc = s.scalars(select(Account).where(func.lower(Account.name) == name.strip().lower())).first()
         if acc is None:
@@ -180,7 +180,6 @@ class AccountImporter:
     def _user_id(self, s: "Session", username: str, report: ImportReport, file: str, line: int) -> int | None:
         from sqlalchemy import select
 
-        from coach.db.models import User
 
         username = (username or "").strip()
         if not username:
@@ -213,7 +212,6 @@ class AccountImporter:
     def _upsert_accounts(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
         from sqlalchemy import func, select
 
-        from coach.db.models import Account
 
         name = row["name"].strip()
         values = {k: (row.get(k) or "").strip() for k in ("industry", "region", "size", "notes")}
@@ -224,7 +222,6 @@ class AccountImporter:
     def _upsert_contacts(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
         from sqlalchemy import func, select
 
-        from coach.db.models import Contact
 
         acc = self._account(s, row["account"])
         name = row["name"].strip()
@@ -235,7 +232,6 @@ class AccountImporter:
     def _upsert_opportunities(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
         from sqlalchemy import func, select
 
-        from coach.db.models import Opportunity
 
         acc = self._account(s, row["account"])
         status = (row.get("status") or "open").strip().lower() or "open"
@@ -257,7 +253,6 @@ class AccountImporter:
     def _upsert_interactions(self, s: "Session", row: dict[str, str], report: ImportReport, file: str, line: int) -> None:
         from sqlalchemy import select
 
-        from coach.db.models import Interaction
 
         acc = self._account(s, row["account"])
         values = {
@@ -274,7 +269,6 @@ class AccountImporter:
     def _suggest(self, s: "Session", name: str) -> str:
         from sqlalchemy import select
 
-        from coach.db.models import Account
 
         close = suggest_names(name, list(s.scalars(select(Account.name))))
         return f"; did you mean {' or '.join(repr(n) for n in close)}?" if close else ""

@@ -30,6 +30,8 @@ from pydantic import BaseModel, Field
 
 from coach.accounts.csv_import import COLUMNS, KINDS, AccountImporter, ImportReport, RowError
 from coach.accounts.names import suggest_names
+from coach.auth.permissions import Principal, visible_user_ids
+from coach.db.models import Account, Analysis, Call, Contact, Interaction, Opportunity, Report, User
 from coach.errors import InputError, NotFoundError
 from speech.shift_summary import summarize_doc
 
@@ -157,7 +159,6 @@ class AccountService:
     def _suggest(self, s: "Session", name: str) -> str:
         from sqlalchemy import select
 
-        from coach.db.models import Account
 
         names = list(s.scalars(select(Account.name)))
         close = suggest_names(name, names)
@@ -168,7 +169,6 @@ class AccountService:
         whose name contains it; NotFoundError with close matches otherwise."""
         from sqlalchemy import select
 
-        from coach.db.models import Account
 
         if not name or not name.strip():
             raise InputError("no account name given")
@@ -191,7 +191,6 @@ class AccountService:
     def list_accounts(self) -> list[AccountSummary]:
         from sqlalchemy import func, select
 
-        from coach.db.models import Account, Interaction, Opportunity, User
 
         with self.db.session() as s:
             users = dict(s.execute(select(User.id, User.username)).all())
@@ -209,7 +208,6 @@ class AccountService:
     def account_names(self) -> list[str]:
         from sqlalchemy import select
 
-        from coach.db.models import Account
 
         with self.db.session() as s:
             return list(s.scalars(select(Account.name).order_by(Account.name)))
@@ -238,8 +236,6 @@ class AccountService:
         """
         from sqlalchemy import select
 
-        from coach.auth.permissions import Principal, visible_user_ids
-        from coach.db.models import Analysis, Call, Contact, Interaction, Opportunity, Report, User
 
         today = today or dt.date.today()
         with self.db.session() as s:

@@ -6,8 +6,9 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from coach.auth.passwords import hash_password
+from coach.auth.passwords import hash_password, verify_password
 from coach.auth.permissions import ROLES, Principal
+from coach.db.models import Team, User, WebSession
 from coach.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +25,6 @@ def ensure_team(session: "Session", name: str) -> int:
     """The id of team ``name``, created when missing."""
     from sqlalchemy import select
 
-    from coach.db.models import Team
 
     name = name.strip()
     team = session.scalars(select(Team).where(Team.name == name)).first()
@@ -48,7 +48,6 @@ def create_user(
     """Create a user with an argon2 password hash. ``exists_ok`` leaves an existing one as is."""
     from sqlalchemy import select
 
-    from coach.db.models import User
 
     username = username.strip()
     if not _USERNAME_RE.match(username):
@@ -79,7 +78,6 @@ def create_user(
 def set_password(db: "Database", username: str, password: str) -> None:
     from sqlalchemy import select
 
-    from coach.db.models import User
 
     hashed = hash_password(password)
     with db.session() as s:
@@ -94,7 +92,6 @@ def set_role(db: "Database", username: str, role: str) -> None:
     """Change a user's role; their tokens and web sessions end (they log in again)."""
     from sqlalchemy import select
 
-    from coach.db.models import User
 
     if role not in ROLES:
         raise InputError(f"invalid role {role!r}", detail=f"one of {', '.join(ROLES)}")
@@ -111,7 +108,6 @@ def set_active(db: "Database", username: str, active: bool) -> None:
     """Deactivate (or reactivate) a user; deactivation ends every token and web session."""
     from sqlalchemy import select
 
-    from coach.db.models import User
 
     with db.session() as s:
         user = s.scalars(select(User).where(User.username == username)).first()
@@ -125,7 +121,6 @@ def _revoke_sessions(s: Any, user: Any) -> None:
     """Bump the token version (API tokens carry it) and drop the user's web sessions."""
     from sqlalchemy import delete
 
-    from coach.db.models import WebSession
 
     user.token_version = int(user.token_version or 0) + 1
     s.execute(delete(WebSession).where(WebSession.username == user.username))
@@ -136,7 +131,6 @@ def get_principal(db: "Database", username: str) -> Principal | None:
     """The user named ``username`` as a detached :class:`Principal`, or None."""
     from sqlalchemy import select
 
-    from coach.db.models import User
 
     with db.session() as s:
         user = s.scalars(select(User).where(User.username == (username or "").strip())).first()
@@ -147,7 +141,6 @@ def list_users(db: "Database", *, team_id: int | None = None) -> list[dict[str, 
     """Users as plain dicts (no password hashes), optionally one team's."""
     from sqlalchemy import select
 
-    from coach.db.models import Team, User
 
     with db.session() as s:
         q = select(User, Team.name).outerjoin(Team, User.team_id == Team.id).order_by(User.username)
@@ -170,8 +163,6 @@ def demo_password_users(db: "Database") -> list[str]:
     """Users whose password is still the demo one (``<name>-demo``, set by ``init --demo``)."""
     from sqlalchemy import select
 
-    from coach.auth.passwords import verify_password
-    from coach.db.models import User
 
     with db.session() as s:
         rows = list(s.execute(select(User.username, User.password_hash).where(User.active.is_not(False))))

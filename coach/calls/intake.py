@@ -15,16 +15,22 @@ same file are serialised on a per-(user, sha256) lock, so exactly one call is cr
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from coach.errors import EmptyInputError, InputError, TooLargeError, UnsupportedMediaError
+from coach.calls.jobs import latest_job_for_call
+from coach.calls.store import CallStore
+from coach.db.models import Account, Call
+from coach.errors import EmptyInputError, InputError, StorageFullError, TooLargeError, UnsupportedMediaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.calls.jobs import JobQueue
@@ -104,6 +110,13 @@ def check_kind(path: Path, filename: str) -> str:
             )
         if not head.strip():
             raise EmptyInputError(f"{filename} contains only whitespace")
+        from speech.transcripts import MAX_TRANSCRIPT_BYTES
+
+        if size > MAX_TRANSCRIPT_BYTES:
+            raise TooLargeError(
+                f"{filename} is {size / 1e6:.1f} MB; a transcript may be at most {MAX_TRANSCRIPT_BYTES // (1024 * 1024)} MB",
+                detail="a 4-hour call transcribed verbatim is well under 1 MB",
+            )
         return ext
     if audio:
         # keep the user's extension when it names the same container (e.g. .opus in Ogg)
@@ -157,7 +170,6 @@ def resolve_account(services: "Services", account: str | None) -> int | None:
         return None
     from sqlalchemy import func, select
 
-    from coach.db.models import Account
 
     with services.db.session() as s:
         found = s.scalars(select(Account.id).where(func.lower(Account.name) == account.strip().lower())).first()
@@ -178,8 +190,6 @@ def resolve_account(services: "Services", account: str | None) -> int | None:
 def _existing_call(services: "Services", user_id: int | None, sha: str) -> IntakeResult | None:
     from sqlalchemy import select
 
-    from coach.db.models import Call
-    from coach.calls.jobs import latest_job_for_call
 
     with services.db.session() as s:
         call_id = s.scalars(
@@ -204,10 +214,28 @@ def submit_upload(
     title: str = "",
 ) -> IntakeResult:
     """Store, validate and queue one upload (see module docstring)."""
-    from coach.calls.store import CallStore
-    from coach.db.models import Call
-
     account_id = resolve_account(services, account)
+    with disk_errors(filename):
+        return _submit(services, jobs, stream, filename=filename, principal=principal, account_id=account_id, title=title)
+
+
+@contextlib.contextmanager
+def disk_errors(filename: str) -> Iterator[None]:
+    """A full disk or quota becomes :class:`StorageFullError` (507) with a clear message."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            log.error("disk full while storing %s: %s", filename, exc)
+            raise StorageFullError(
+                f"the server's disk is full; {filename or 'the upload'} was not stored",
+                detail="ask an administrator to free space; nothing already stored was changed",
+            ) from exc
+        raise
+
+
+def _submit(services: "Services", jobs: "JobQueue", stream: IO[bytes], *, filename: str,
+            principal: "Principal | None", account_id: int | None, title: str) -> IntakeResult:
     incoming, sha = store_incoming(services, stream, filename)
     try:
         ext = check_kind(incoming, filename)

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+from coach.calls.store import CallStore
+from coach.db.models import Call, Job
 from coach.errors import DOMAIN_ERRORS, InputError, NotFoundError
+from coach.reports.postcall import generate_report
 from speech.types import AnalyzeOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +61,6 @@ class JobContext:
         if stage == self._last_stage and now - self._last_write < 0.5 and fraction < 1.0:
             return
         self._last_write, self._last_stage = now, stage
-        from coach.db.models import Job
 
         try:
             with self.db.session() as s:
@@ -77,8 +79,6 @@ JobHandler = Callable[["Services", JobContext], "dict[str, Any] | None"]
 # ------------------------------------------------------------------ built-in kinds --
 def analyze_handler(services: "Services", ctx: JobContext) -> dict[str, Any]:
     """Analyse an uploaded call (speech pipeline), then queue its report."""
-    from coach.calls.store import CallStore
-
     if not ctx.call_id:
         raise InputError("analyze job without a call id")
     store = CallStore(services.db, services.settings)
@@ -105,8 +105,6 @@ def analyze_handler(services: "Services", ctx: JobContext) -> dict[str, Any]:
 
 def report_handler(services: "Services", ctx: JobContext) -> dict[str, Any]:
     """Write the post-call improvement report of an analysed call."""
-    from coach.reports.postcall import generate_report
-
     if not ctx.call_id:
         raise InputError("report job without a call id")
     ctx.progress("report", 0.1)
@@ -138,8 +136,6 @@ def job_to_dict(job: Any) -> dict[str, Any]:
 
 def submit(db: "Database", kind: str, *, call_id: str | None = None, params: dict[str, Any] | None = None) -> str:
     """Queue a job; returns its id. Workers are woken by :meth:`JobQueue.notify` or their poll."""
-    from coach.db.models import Job
-
     with db.session() as s:
         job = Job(kind=kind, call_id=call_id, params=params or {}, status="queued")
         s.add(job)
@@ -149,8 +145,6 @@ def submit(db: "Database", kind: str, *, call_id: str | None = None, params: dic
 
 
 def get_job(db: "Database", job_id: str) -> dict[str, Any]:
-    from coach.db.models import Job
-
     with db.session() as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -163,7 +157,6 @@ def list_jobs(
 ) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
-    from coach.db.models import Job
 
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown job status {status!r}", detail=f"one of {', '.join(STATUSES)}")
@@ -179,7 +172,6 @@ def list_jobs(
 def latest_job_for_call(db: "Database", call_id: str, kind: str = "analyze") -> dict[str, Any] | None:
     from sqlalchemy import select
 
-    from coach.db.models import Job
 
     with db.session() as s:
         job = s.scalars(
@@ -190,8 +182,6 @@ def latest_job_for_call(db: "Database", call_id: str, kind: str = "analyze") -> 
 
 def requeue(db: "Database", job_id: str) -> dict[str, Any]:
     """Put a failed (or stuck queued) job back in the queue; refuse running or done jobs."""
-    from coach.db.models import Call, Job
-
     with db.session() as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -218,7 +208,6 @@ def recover(db: "Database", *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> dict
     """Repair state left by a crash or a stop with jobs in flight (see module docstring)."""
     from sqlalchemy import select
 
-    from coach.db.models import Call, Job
 
     counts = {"requeued": 0, "failed": 0, "orphans_queued": 0}
     with db.session() as s:
@@ -261,7 +250,6 @@ def _claim(
     (analyses first: a user is waiting for them)."""
     from sqlalchemy import case, select, update
 
-    from coach.db.models import Job
 
     with db.session() as s:
         first = case((Job.kind == "analyze", 0), else_=1)
@@ -291,13 +279,12 @@ def _claim(
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, DOMAIN_ERRORS):
         return f"{exc.code}: {exc.message}" + (f" ({exc.detail})" if exc.detail else "")
-    return f"internal error: {type(exc).__name__}: {exc}"
+    # the exception text may quote paths, URLs or data: it goes to the log, not to users
+    return f"internal error ({type(exc).__name__}); the server log has the details"
 
 
 def run_claimed(services: "Services", job: dict[str, Any], handlers: dict[str, JobHandler]) -> dict[str, Any]:
     """Run a claimed job to completion and record done/failed. Never raises."""
-    from coach.db.models import Job
-
     db = services.db
     ctx = JobContext(job["id"], job["kind"], job["call_id"], job["params"], db)
     handler = handlers.get(job["kind"])

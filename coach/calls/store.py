@@ -1,6 +1,6 @@
 """Call storage: uploads, status, and analyses (the repository of ``calls``).
 
-Rules (DESIGN.md, "loses nothing"):
+Rules (bad input "loses nothing"; docs/contracts/cli.md):
 * ``create_call`` copies the upload into ``uploads/<call_id>/`` and fsyncs it BEFORE the
   database row exists, so a recorded call always has its original file.
 * ``save_analysis`` writes the ``Analysis`` document, the ``UtteranceRow`` rows and the
@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coach.db.models import Analysis, Call, new_id, User, UtteranceRow
 from coach.errors import DOMAIN_ERRORS, InputError, NotFoundError
+from coach.privacy.pii import redact
 from speech.shift_summary import summarize
 from speech.types import AnalyzeOptions, CallAnalysis, ProgressCallback
 
@@ -111,8 +113,6 @@ class CallStore:
         original_filename: str | None = None,
     ) -> str:
         """Copy the upload durably into the uploads store, then record a pending call."""
-        from coach.db.models import Call, new_id
-
         src = Path(source_path)
         if not src.is_file():
             raise InputError(f"file not found: {src}")
@@ -154,7 +154,6 @@ class CallStore:
         """Store the analysis and its utterances and mark the call analysed, atomically."""
         from sqlalchemy import delete
 
-        from coach.db.models import Analysis, Call, UtteranceRow
 
         doc = analysis.to_json_dict()
         if self.settings.redact_stored_transcripts:
@@ -199,8 +198,6 @@ class CallStore:
             s.flush()  # surface constraint errors inside the transaction
 
     def mark_failed(self, call_id: str, error: str) -> None:
-        from coach.db.models import Call
-
         with self.db.session() as s:
             call = s.get(Call, call_id)
             if call is None:
@@ -209,8 +206,6 @@ class CallStore:
             call.error = (error or "unknown error")[:4000]
 
     def set_status(self, call_id: str, status: str) -> None:
-        from coach.db.models import Call
-
         if status not in STATUSES:
             raise InputError(f"unknown call status {status!r}")
         with self.db.session() as s:
@@ -223,8 +218,6 @@ class CallStore:
 
     # -------------------------------------------------------------------- reads --
     def get_call(self, call_id: str) -> dict[str, Any]:
-        from coach.db.models import Call
-
         with self.db.session() as s:
             call = s.get(Call, call_id)
             if call is None:
@@ -241,7 +234,6 @@ class CallStore:
     def get_analysis(self, call_id: str) -> CallAnalysis:
         from sqlalchemy import select
 
-        from coach.db.models import Analysis, Call
 
         with self.db.session() as s:
             if s.get(Call, call_id) is None:
@@ -262,7 +254,6 @@ class CallStore:
         """Calls newest first; ``user_ids`` restricts to those owners (None = all)."""
         from sqlalchemy import select
 
-        from coach.db.models import Call
 
         if status and status not in STATUSES:
             raise InputError(f"unknown call status {status!r}", detail=f"one of {', '.join(STATUSES)}")
@@ -279,8 +270,6 @@ class CallStore:
 
     def rep_voice(self, user_id: int | None) -> np.ndarray | None:
         """The enrolled voice embedding of a user, if any."""
-        from coach.db.models import User
-
         if user_id is None:
             return None
         with self.db.session() as s:
@@ -331,8 +320,6 @@ class CallStore:
         return analysis
 
     def _username(self, user_id: int | None) -> str | None:
-        from coach.db.models import User
-
         if user_id is None:
             return None
         with self.db.session() as s:
@@ -345,7 +332,6 @@ def _redact_transcript_file(path: Path) -> None:
     replaced (audio originals cannot be redacted and are kept as uploaded)."""
     if path.suffix.lower() not in (".txt", ".vtt", ".srt", ".json"):
         return
-    from coach.privacy.pii import redact
 
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -360,7 +346,10 @@ def _redact_transcript_file(path: Path) -> None:
 
 
 def _flags(analysis: CallAnalysis, unrecovered_negative_shifts: int) -> list[str]:
-    """Manager flags (metric outside its benchmark), from the team module's rules."""
+    """Manager flags (metric outside its benchmark), from the team module's rules; none
+    while no speaker is the rep (nothing is scored until someone says who the rep is)."""
+    if not any(s.role == "rep" for s in analysis.speakers):
+        return []
     try:
         from coach.team.views import call_flags
     except ImportError:  # pragma: no cover - team views not installed

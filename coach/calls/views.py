@@ -10,9 +10,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.calls.store import call_result_fields
-from coach.errors import InputError, NotFoundError
 from coach.auth.permissions import Principal, ensure_visible, filter_owned
+from coach.calls.jobs import get_job as _get, latest_job_for_call
+from coach.calls.roles import roles_state
+from coach.calls.store import call_result_fields
+from coach.db.models import Account, Analysis, Call, Report, ReportComment, User
+from coach.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.calls.jobs import JobQueue
@@ -46,7 +49,6 @@ def call_summary(call: Any, username: str | None, account: str | None) -> dict[s
 def _call_query():
     from sqlalchemy import select
 
-    from coach.db.models import Account, Call, User
 
     return (
         select(Call, User.username, Account.name)
@@ -70,7 +72,6 @@ def list_calls(
     """Calls the principal may see, newest first, with optional filters."""
     from sqlalchemy import func
 
-    from coach.db.models import Account, Call, User
 
     if status and status not in CALL_STATUSES:
         raise InputError(f"unknown call status {status!r}", detail=f"one of {', '.join(CALL_STATUSES)}")
@@ -94,8 +95,6 @@ def list_calls(
 
 def get_call(services: "Services", principal: Principal, call_id: str) -> dict[str, Any]:
     """One call's metadata; 404 when missing *or* not visible to the principal."""
-    from coach.db.models import Call
-
     with services.db.session() as s:
         row = s.execute(_call_query().where(Call.id == call_id)).first()
         if row is None:
@@ -109,8 +108,6 @@ def get_call_detail(services: "Services", principal: Principal, call_id: str) ->
     """Metadata, the ``CallAnalysis`` document (None until analysed) and the latest job."""
     from sqlalchemy import select
 
-    from coach.db.models import Analysis
-    from coach.calls.jobs import latest_job_for_call
 
     from coach.auth import audit
 
@@ -125,8 +122,6 @@ def get_call_detail(services: "Services", principal: Principal, call_id: str) ->
 
 def call_file(services: "Services", principal: Principal, call_id: str) -> Path:
     """The stored original upload of a visible call."""
-    from coach.db.models import Call
-
     get_call(services, principal, call_id)
     with services.db.session() as s:
         stored = s.get(Call, call_id).stored_path
@@ -143,7 +138,6 @@ def call_file(services: "Services", principal: Principal, call_id: str) -> Path:
 def _stored_report(services: "Services", call_id: str) -> dict[str, Any] | None:
     from sqlalchemy import select
 
-    from coach.db.models import Report
 
     with services.db.session() as s:
         rep = s.scalars(
@@ -159,9 +153,9 @@ def get_report(services: "Services", jobs: "JobQueue", principal: Principal, cal
 
     Raises :class:`InputError` (409-style 422) if the call is not analysed yet.
     """
-    from coach.calls.jobs import latest_job_for_call
-
     call = get_call(services, principal, call_id)
+    if call["status"] == "analyzed":
+        _require_known_roles(services, call_id)
     stored = _stored_report(services, call_id)
     if stored is not None:
         return {"call_id": call_id, "status": "ready", "report": stored["document"], "model": stored["model"], "job": None}
@@ -178,11 +172,25 @@ def get_report(services: "Services", jobs: "JobQueue", principal: Principal, cal
     return {"call_id": call_id, "status": status, "report": None, "model": None, "job": job}
 
 
+def _require_known_roles(services: "Services", call_id: str) -> None:
+    """No report (and so no score) while nobody knows who the rep is."""
+    from sqlalchemy import select
+
+
+    with services.db.session() as s:
+        doc = s.scalars(select(Analysis.document).where(Analysis.call_id == call_id)).first()
+    if doc is not None and not roles_state(doc)["known"]:
+        raise InputError(
+            f"call {call_id} has no report while its roles are unknown",
+            detail=f"say which speaker is the rep first: POST /api/v1/calls/{call_id}/roles {{\"rep_speaker\": \"S1\"}} "
+                   "or answer 'Which speaker is the rep?' on the call page",
+        )
+
+
 # ------------------------------------------------------------------------ comments --
 def list_comments(services: "Services", principal: Principal, call_id: str) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
-    from coach.db.models import ReportComment, User
 
     get_call(services, principal, call_id)
     with services.db.session() as s:
@@ -199,8 +207,6 @@ def list_comments(services: "Services", principal: Principal, call_id: str) -> l
 
 def add_comment(services: "Services", principal: Principal, call_id: str, text: str) -> dict[str, Any]:
     """Anyone who can see the call may comment on its report (manager review, rep reply)."""
-    from coach.db.models import ReportComment
-
     text = (text or "").strip()
     if not text:
         raise InputError("the comment is empty")
@@ -221,9 +227,6 @@ def add_comment(services: "Services", principal: Principal, call_id: str, text: 
 # ---------------------------------------------------------------------------- jobs --
 def get_job(services: "Services", principal: Principal, job_id: str) -> dict[str, Any]:
     """A job, visible when its call is (jobs without a call: admins only)."""
-    from coach.db.models import Call
-    from coach.calls.jobs import get_job as _get
-
     job = _get(services.db, job_id)
     with services.db.session() as s:
         owner = None
@@ -245,8 +248,6 @@ def reanalyze(
 ) -> dict[str, Any]:
     """Analyse a visible call again from its kept original, e.g. naming the rep's speaker
     when role detection could not tell rep from customer. Returns the new job."""
-    from coach.calls.jobs import latest_job_for_call
-
     call = get_call(services, principal, call_id)
     if call["status"] in ("pending", "analyzing"):
         raise InputError(f"call {call_id} is being analysed already", detail="wait for its job to finish")
@@ -259,7 +260,6 @@ def reanalyze(
         params["num_speakers"] = int(num_speakers)
     from sqlalchemy import update
 
-    from coach.db.models import Call
 
     with services.db.session() as s:  # compare-and-set: of two concurrent requests, one queues a job
         claimed = s.execute(

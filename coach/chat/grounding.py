@@ -6,9 +6,12 @@ support. Each sentence of the model's text is checked on its own:
 * a *claim* is a sentence with a number, a name (a capitalised word that is not the
   first of its sentence, or an acronym) or a ``[case-id]`` citation;
 * a claim is kept only when one passage it cites (or, without a citation, any one
-  passage, whose id is then added) contains every number and every name of it;
+  passage, whose id is then added) contains every number and every name of it and most
+  of its content words;
 * a plain sentence (no claim) is kept when most of its content words occur in the
-  passages or the question: generic but on-topic coaching, not a story;
+  passages: generic but on-topic coaching, not a story;
+* questions, echoes of the prompt and sentences of fewer than three content words are
+  no answer and are dropped;
 * template debris ("A) ... B) ...", "<<<Question", "Answer:", role labels) is removed
   before anything is checked and never reaches the user.
 
@@ -43,8 +46,13 @@ _STOP = set(
     "that this with have from they what your you our for are was were will would could should about into "
     "than then them there their been just like some more most very also only over such even much well when "
     "which while where these those each other make sure".split())
-#: share of a plain sentence's content words that must occur in the passages or question
+#: share of a sentence's content words that must occur in the passages (the cited one, for a claim)
 MIN_PLAIN_OVERLAP = 0.5
+#: a sentence with fewer content words says nothing checkable ("The answer is: [id].")
+MIN_WORDS = 3
+#: the prompt's own instructions echoed back
+_ECHO = re.compile(r"(?i)^(?:cite|answer the question|use only|using only|based on the (?:data|cases)|the answer is|"
+                   r"here is|here's|sources?\b|question\b)")
 EXTRACTIVE_LEAD = "I could not write an answer that the cases fully support, so here is what they say:"
 QUOTE_CHARS = 280
 
@@ -113,13 +121,20 @@ class SupportChecker:
         self.passages = {p.ref: p for p in passages}
         self._lower = {ref: p.text.lower() + " " + p.title.lower() for ref, p in self.passages.items()}
         self._numbers = {ref: number_set(p.text + " " + p.title) for ref, p in self.passages.items()}
-        vocab = " ".join(self._lower.values()) + " " + question.lower()
-        self._vocab = set(_content_words(vocab))
+        self._words = {ref: set(_content_words(text)) for ref, text in self._lower.items()}
+        # plain sentences are measured against the passages only: echoing the question is no answer
+        self._vocab = set().union(*self._words.values()) if self._words else set()
         self._stems = {w[:5] for w in self._vocab}
 
     def _supports(self, ref: str, numbers: list[str], names: set[str]) -> bool:
         return (all(n in self._numbers[ref] for n in numbers)
                 and all(name.lower() in self._lower[ref] for name in names))
+
+    def _on_topic(self, ref: str, words: list[str]) -> bool:
+        """Most of the sentence's content words occur in passage ``ref``."""
+        got = self._words[ref]
+        stems = {w[:5] for w in got}
+        return sum(1 for w in words if w in got or w[:5] in stems) / len(words) >= MIN_PLAIN_OVERLAP
 
     def check(self, sentence: str) -> SentenceCheck:
         cited = list(dict.fromkeys(CITE_RE.findall(sentence)))
@@ -128,9 +143,12 @@ class SupportChecker:
         unknown = [c for c in cited if c not in self.passages]
         if unknown:
             return SentenceCheck(sentence, False, "cites a case that was not retrieved: " + ", ".join(unknown))
+        words = _content_words(body)
+        if len(words) < MIN_WORDS or _ECHO.match(body.strip()) or body.rstrip().endswith(("?", "？")):
+            return SentenceCheck(sentence, False, "not an answer (too short, a question or an echo of the prompt)")
         if cited or numbers or names:
             refs = cited or list(self.passages)
-            support = [r for r in refs if self._supports(r, numbers, names)]
+            support = [r for r in refs if self._supports(r, numbers, names) and self._on_topic(r, words)]
             if not support:
                 what = ", ".join([*numbers, *sorted(names)]) or "its claim"
                 return SentenceCheck(sentence, False, f"not supported by the cited passages ({what})")
@@ -142,9 +160,6 @@ class SupportChecker:
                 sentence = _append_citation(sentence, ref)
                 return SentenceCheck(sentence, True, None, [ref])
             return SentenceCheck(sentence, True, None, [])
-        words = _content_words(body)
-        if not words:
-            return SentenceCheck(sentence, False, "no content")
         hit = sum(1 for w in words if w in self._vocab or w[:5] in self._stems)
         if hit / len(words) < MIN_PLAIN_OVERLAP:
             return SentenceCheck(sentence, False, f"off the passages (overlap {hit / len(words):.2f})")

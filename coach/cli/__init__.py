@@ -6,16 +6,27 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from coach.cli.common import err_console, print_error, services  # noqa: F401  (services: re-export)
+from typer.core import TyperGroup
+
+from coach.cli.common import err_console, normalize_json_flag, print_error, services  # noqa: F401  (services: re-export)
 from coach.errors import DOMAIN_ERRORS
 from coach.logging_setup import configure_logging
 
+class _Root(TyperGroup):
+    """The root command: a bare ``--json`` means ``--json -`` on every command (see
+    :func:`coach.cli.common.normalize_json_flag`), however the CLI is invoked."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalize_json_flag(args))
+
+
 app = typer.Typer(
+    cls=_Root,
     name="salescoach",
     help="Sales Coach: call analysis, grounded pre-visit scripts, role-play and team coaching.",
     no_args_is_help=True,
@@ -54,9 +65,9 @@ class _ServicesHandle:
 
 
 def _register_all() -> None:
-    from coach.cli import analyze, chat, kb, roleplay, scripts_reports, server, worker
+    from coach.cli import accounts, analyze, chat, kb, roleplay, scripts_reports, server, worker
 
-    for mod in (analyze, kb, chat, scripts_reports, roleplay, server, worker):
+    for mod in (analyze, kb, chat, accounts, scripts_reports, roleplay, server, worker):
         mod.register(app)
 
 
@@ -66,14 +77,12 @@ _register_all()
 def main() -> None:
     import warnings
 
-    from coach.cli.common import normalize_json_flag
-
     # jieba and Resemblyzer import pkg_resources, which setuptools marks deprecated; the
     # pin (setuptools<81) keeps it working, and a user cannot act on the warning
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
     try:
-        app(args=normalize_json_flag(sys.argv[1:]))
+        app()
     except DOMAIN_ERRORS as exc:
         print_error(exc)
         sys.exit(2)
@@ -81,6 +90,3 @@ def main() -> None:
         err_console.print("interrupted")
         sys.exit(130)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from coach.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,23 @@ def upgrade_schema(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _corrupt(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+
+
+class DatabaseCorruptError(ConfigurationError):
+    """The SQLite file is damaged: the server refuses to start instead of losing more."""
+
+    def __init__(self, url: str) -> None:
+        path = url.removeprefix("sqlite:///")
+        super().__init__(
+            f"the database file {Path(path).name} is damaged and cannot be read",
+            detail=f"stop the server, keep a copy of {path}, then restore the last backup "
+            "(or salvage with: sqlite3 BROKEN.db '.recover' | sqlite3 NEW.db)",
+        )
+
+
 def _owner_only(url: str) -> None:
     """A SQLite database file (and its WAL/SHM files) readable by the server's user only:
     it holds transcripts, customer names and password hashes."""
@@ -68,7 +88,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         if migrate:
-            upgrade_schema(self.engine)
+            try:
+                upgrade_schema(self.engine)
+            except DBAPIError as exc:
+                if _corrupt(exc):
+                    raise DatabaseCorruptError(url) from exc
+                raise
         _owner_only(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 

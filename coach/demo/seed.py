@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from coach.auth.users import create_user, get_principal
+from coach.calls.store import CallStore
+from coach.db.models import Account, Call, Report
 from coach.errors import DOMAIN_ERRORS, InputError
+from coach.knowledge.views import to_plain
+from coach.reports.postcall import generate_report
 from speech.types import AnalyzeOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,8 +93,6 @@ def _demo_users(demo_dir: Path) -> list[tuple[str, str, str, str]]:
 
 
 def seed_users(services: "Services", demo_dir: Path, report: DemoReport) -> None:
-    from coach.auth.users import create_user, get_principal
-
     for username, display, role, team in _demo_users(demo_dir):
         if get_principal(services.db, username) is not None:
             continue
@@ -109,7 +112,6 @@ def seed_accounts(services: "Services", demo_dir: Path, report: DemoReport) -> N
     if importer is None:
         report.errors.append("accounts: coach.accounts.service.import_directory missing; demo accounts skipped")
         return
-    from coach.knowledge.views import to_plain
 
     result = importer(services.db, demo_dir)
     report.accounts = to_plain(result) if result is not None else {}
@@ -119,7 +121,6 @@ def seed_kb(services: "Services", cases_dir: Path, report: DemoReport) -> None:
     if not cases_dir.is_dir():
         report.errors.append(f"kb: {cases_dir} not found")
         return
-    from coach.knowledge.views import to_plain
 
     result = to_plain(services.kb.ingest([cases_dir]))
     report.kb = {k: (len(v) if isinstance(v, list) and k != "errors" else v) for k, v in result.items()} if isinstance(result, dict) else {}
@@ -160,9 +161,6 @@ def seed_calls(services: "Services", calls_dir: Path, report: DemoReport) -> Non
 
     from sqlalchemy import func, select
 
-    from coach.calls.store import CallStore
-    from coach.db.models import Account, Call
-    from coach.auth.users import get_principal
 
     if not calls_dir.is_dir():
         report.errors.append(f"calls: {calls_dir} not found")
@@ -208,8 +206,6 @@ def seed_reports(services: "Services", call_ids: list[str], report: DemoReport) 
     """Write the post-call report of each call that has none (uses the configured LLM)."""
     from sqlalchemy import select
 
-    from coach.db.models import Report
-    from coach.reports.postcall import generate_report
 
     for call_id in call_ids:
         with services.db.session() as s:

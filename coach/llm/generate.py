@@ -87,14 +87,29 @@ def _call_kwargs(model: Any, max_tokens: int | None, timeout_s: float | None) ->
     kw: dict[str, Any] = {}
     if max_tokens:
         kw["max_tokens"] = int(max_tokens)
+        if isinstance(getattr(base, "extra_body", None), dict) and "max_tokens" in base.extra_body:
+            # self-hosted endpoint (see openai_provider): the classic field carries the limit
+            kw["extra_body"] = {**base.extra_body, "max_tokens": int(max_tokens)}
     if isinstance(base, LocalChatModel) and timeout_s:
         kw["timeout_s"] = float(timeout_s)
     return kw
 
 
 def _endpoint(model: Any) -> str:
+    """How users see the endpoint: scheme, host and port only. The configured base URL may
+    carry credentials (``https://user:key@host/v1?token=...``) and is never shown."""
+    from urllib.parse import urlsplit
+
     base = _unwrap(model)
-    return str(getattr(base, "openai_api_base", None) or getattr(base, "base_url", None) or "the LLM endpoint")
+    url = str(getattr(base, "openai_api_base", None) or getattr(base, "base_url", None) or "")
+    try:
+        parts = urlsplit(url)
+        host, scheme = parts.hostname or "", parts.scheme
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        host = scheme = ""
+    return f"the LLM server {scheme}://{host}" if host else "the LLM endpoint"
 
 
 def describe_error(exc: BaseException, model: Any = None) -> tuple[str, str]:
@@ -114,14 +129,16 @@ def describe_error(exc: BaseException, model: Any = None) -> tuple[str, str]:
     ):
         return "unreachable", f"{where} is unreachable (is the server running?)"
     if openai and isinstance(exc, openai.APIStatusError):
-        return "http", f"{where} answered HTTP {exc.status_code}: {str(exc.message)[:200]}"
+        log.warning("LLM HTTP %s: %s", exc.status_code, str(exc.message)[:500])
+        return "http", f"{where} answered HTTP {exc.status_code}"
     if isinstance(exc, (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError)) or (
         openai and isinstance(exc, openai.APIResponseValidationError)
     ):
         return "garbage", f"{where} returned a response that is not a valid chat completion ({type(exc).__name__})"
     if isinstance(exc, SalesCoachError):
         return "error", exc.message
-    return "error", f"the LLM call failed: {type(exc).__name__}: {str(exc)[:200]}"
+    log.warning("LLM call failed: %s: %s", type(exc).__name__, exc)  # details for the operator only
+    return "error", f"the LLM call failed ({type(exc).__name__}); the server log has the details"
 
 
 def _looks_garbled(text: str) -> bool:

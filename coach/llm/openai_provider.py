@@ -30,7 +30,13 @@ def build_openai_model(s: "LLMSettings") -> Any:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise DependencyMissingError("langchain-openai", "the openai LLM provider") from exc
+    extra: dict[str, Any] = {}
+    if s.base_url:
+        # langchain-openai sends the limit as max_completion_tokens, which self-hosted servers
+        # (llama.cpp server, older vLLM and Ollama) ignore: they also get the classic field
+        extra["extra_body"] = {"max_tokens": s.max_new_tokens}
     return ChatOpenAI(
+        **extra,
         base_url=s.base_url or None,
         # local servers (vLLM, Ollama, llama.cpp) accept any key but the client needs one
         api_key=s.api_key or "not-needed",

@@ -3,7 +3,7 @@ by the post-call report (:mod:`coach.reports.postcall`) and the lost-deal retros
 (:mod:`coach.reports.retro`). Pure functions of the analysis: no LLM, no database.
 
 Benchmarks: the team's won calls when at least ``MIN_WON_CALLS`` are analysed, else the
-published conversation-intelligence defaults (DESIGN.md). Every benchmark names its source.
+published conversation-intelligence defaults (docs/contracts/metrics.md). Every benchmark names its source.
 """
 
 from __future__ import annotations

@@ -45,8 +45,10 @@ def metric_value(key: str, value: Any) -> str:
     unit = METRICS.get(key, ("", ""))[1]
     if unit == "%":
         return f"{100 * float(value):.0f}%"
-    if isinstance(value, float):
-        text = f"{value:.1f}" if abs(value) >= 1 or value == 0 else f"{value:.2f}"
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, float):
+        text = f"{value:.1f}" if abs(value) >= 1 else f"{value:.2f}"
     else:
         text = str(value)
     return f"{text} {unit}".strip() if unit and unit != "/100" else text

@@ -1,4 +1,4 @@
-"""Post-call improvement report (``salescoach report``; DESIGN.md contract).
+"""Post-call improvement report (``salescoach report``; docs/contracts/report.schema.json).
 
     report = generate_report(services, "call-id" | Path("call.json") | Path("call.wav") | analysis)
 
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from coach.reports.callfacts import (CallFacts, benchmarks, clock, compute_facts, ev, metric_score, short,
                              transcript_excerpt, verdict)
+from coach.calls.store import CallStore
+from coach.db.models import Account, Call, Report
 from coach.errors import DOMAIN_ERRORS, EmptyInputError, InputError, NotFoundError
 from speech.types import CallAnalysis
 
@@ -45,8 +47,6 @@ def load_analysis(services: "Services", source: ReportSource, *, store: bool = T
                   user_id: int | None = None) -> tuple[CallAnalysis, str | None]:
     """(analysis, stored call id or None) from an analysis, its JSON file, a recording or
     transcript (analysed first, and stored when ``store``), or a stored call id."""
-    from coach.calls.store import CallStore
-
     if isinstance(source, CallAnalysis):
         return source, None
     if isinstance(source, dict):
@@ -181,7 +181,7 @@ def _improvements(services: "Services", f: CallFacts, bench: dict[str, dict[str,
         out.insert(0, {
             "text": "No customer speech was found in this call, so objections, questions and emotional shifts cannot be judged.",
             "evidence": [ev(u) for u in f.rep[:3]],
-            "suggestion": "Check the speaker assignment (analyze --rep-speaker ID or --speakers N) or the recording.",
+            "suggestion": "Check who the rep is (on the call page: 'Which speaker is the rep?') or the recording.",
             "example_case": None, "area": "data",
         })
     return out
@@ -330,7 +330,6 @@ def _summary(services: "Services", facts_text: str, f: CallFacts, use_llm: bool,
 def _call_industry(services: "Services", call_id: str | None) -> str | None:
     if not call_id:
         return None
-    from coach.db.models import Account, Call
 
     with services.db.session() as s:
         call = s.get(Call, call_id)
@@ -401,8 +400,6 @@ def generate_report(services: "Services", source: ReportSource, *, call_id: str 
 
 
 def _store(services: "Services", call_id: str, report: dict[str, Any], model: str, kind: str = "report") -> None:
-    from coach.db.models import Call, Report
-
     with services.db.session() as s:
         if s.get(Call, call_id) is None:
             raise NotFoundError(f"call {call_id} not found")

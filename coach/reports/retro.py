@@ -21,8 +21,11 @@ import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
-from coach.reports.callfacts import PUBLISHED, clock, compute_facts, ev, short
+from coach.calls.store import CallStore
+from coach.db.models import Account, Analysis, Call
 from coach.errors import DOMAIN_ERRORS, InputError, NotFoundError
+from coach.reports.callfacts import PUBLISHED, clock, compute_facts, ev, short
+from coach.reports.postcall import _call_industry, _store
 from retrieval.errors import NotFoundError as KBNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -102,7 +105,6 @@ def retro_call(analysis: "CallAnalysis", playbook: "Playbook", *, call_id: str |
 def _lost_calls(services: "Services") -> list[tuple[str, str | None, dict[str, Any]]]:
     from sqlalchemy import select
 
-    from coach.db.models import Account, Analysis, Call
 
     with services.db.session() as s:
         rows = s.execute(select(Call.id, Account.industry, Analysis.document)
@@ -127,14 +129,12 @@ def retro_one(services: "Services", target: str) -> dict[str, Any]:
         if case.outcome != "lost":
             raise InputError(f"case {target!r} is a {case.outcome} deal; the retrospective is for lost deals")
         return retro_case(case)
-    from coach.calls.store import CallStore
 
     try:
         analysis = CallStore(services.db, services.settings).get_analysis(target)
     except NotFoundError:
         raise NotFoundError(f"{target!r} is neither a case in the knowledge base nor a stored call",
                             detail="see 'salescoach kb search' or 'salescoach calls list'") from None
-    from coach.reports.postcall import _call_industry, _store
 
     doc = retro_call(analysis, load_playbook(services.settings.knowledge_dir), call_id=target,
                      industry=_call_industry(services, target))

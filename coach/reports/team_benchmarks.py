@@ -1,5 +1,5 @@
 """Team benchmarks: medians of the conversation metrics over stored analysed calls,
-for all calls and for won calls, next to the published defaults (DESIGN.md)."""
+for all calls and for won calls, next to the published defaults (docs/contracts/metrics.md)."""
 
 from __future__ import annotations
 

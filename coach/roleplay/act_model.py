@@ -200,6 +200,8 @@ def load_head(path: Path = HEAD_FILE) -> ActHead:
 class SentenceActs:
     text: str
     acts: list[tuple[str, float]]
+    #: every class's probability (for constrained choices, e.g. "which kind of question")
+    scores: dict[str, float]
 
 
 def classify_sentences(text: str) -> list[SentenceActs]:
@@ -208,5 +210,8 @@ def classify_sentences(text: str) -> list[SentenceActs]:
     if not sents:
         return []
     head = load_head()
-    labels = head.labels(head.proba(embed(sents)))
-    return [SentenceActs(s, a) for s, a in zip(sents, labels)]
+    probs = head.proba(embed(sents))
+    labels = head.labels(probs)
+    return [
+        SentenceActs(s, a, {c: float(p) for c, p in zip(head.classes, row)}) for s, a, row in zip(sents, labels, probs)
+    ]

@@ -137,6 +137,8 @@ class TurnContext:
     prev_rep_price: float | None = None
     buyer_offer: float | None = None
     extra_competitor_words: list[str] = field(default_factory=list)
+    #: acts of the rep's previous turn (a check that an answer landed needs an answer first)
+    prev_rep_acts: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -249,6 +251,11 @@ def extract_prices(text: str, ref_price: float | None = None) -> list[float]:
 
 #: acts that make a turn a question the buyer should answer
 QUESTION_ACTS = ("discovery_open", "discovery_closed", "clarify", "authority_question")
+#: other acts that are asked as a question (a check, a proposal, a price, a push)
+_ASKS = ("confirm", "next_step", "pushy_close", "price_offer")
+#: acts that answer something, so a check ("does that help?") may follow them
+_ANSWERING = ("value_statement", "need_linked_value", "evidence", "roi", "price_offer", "listening", "next_step")
+_QUESTION_MARK = re.compile(r"[?？]\s*$|吗[？?]?\s*$")
 #: acts of a value claim (a need can be linked to these)
 VALUE_ACTS = ("value_statement", "need_linked_value", "evidence", "roi", "listening")
 
@@ -289,8 +296,18 @@ def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
     q_open = q_closed = 0
     needs_asked: list[str] = []
     linked_sentences: list[str] = []
+    answered = bool(ctx.prev_rep_acts & set(_ANSWERING))
     for sent in classify_sentences(raw):
         names = [a for a, _p in sent.acts]
+        if "confirm" in names and not answered:
+            # "does that answer it?" only follows an answer: with none before, it is a question
+            best = max(QUESTION_ACTS, key=lambda a: sent.scores.get(a, 0.0))
+            names = [best if a == "confirm" else a for a in names]
+        answered = answered or bool(set(names) & set(_ANSWERING))
+        if _QUESTION_MARK.search(sent.text) and not set(names) & set(QUESTION_ACTS + _ASKS):
+            # the punctuation says it is a question; the head says which kind
+            best = max(QUESTION_ACTS, key=lambda a: sent.scores.get(a, 0.0))
+            names = [a for a in names if a not in ("greeting", "other")] + [best]
         for a in names:
             add(a, sent.text)
         q_open += "discovery_open" in names

@@ -73,6 +73,7 @@ class Simulation:
             prev_rep_price=self.state.rep_prices[-1] if self.state.rep_prices else None,
             buyer_offer=self.state.buyer_offers[-1] if self.state.buyer_offers else None,
             extra_competitor_words=extra,
+            prev_rep_acts=set(next((t.get("acts", []) for t in reversed(self.turns) if t["speaker"] == "rep"), [])),
         )
 
     # ------------------------------------------------------------------------ turns --
@@ -102,6 +103,7 @@ class Simulation:
             "offer": act.offer,
             "repeat": act.repeat,
             "then_objection": act.then_objection,
+            "conceded": act.conceded,
             "reason": act.reason,
             "renderer": rendered.renderer,
             "fallback_reason": rendered.fallback_reason,
@@ -122,7 +124,11 @@ class Simulation:
         """End the session (if the buyer has not) and score it."""
         if not self.state.ended:
             end(self.state, "no_decision", "the rep ended the call without an agreed next step")
-        return score(rubric, self.turns, self.persona, self.state.outcome, library, self.state.raised_objections)
+        from coach.roleplay.debrief import debrief
+
+        card = score(rubric, self.turns, self.persona, self.state.outcome, library, self.state.raised_objections)
+        card["debrief"] = debrief(self.persona, self.state, self.turns)
+        return card
 
     # ------------------------------------------------------------------- documents --
     def transcript(self) -> list[dict]:
@@ -142,7 +148,7 @@ class Simulation:
         )
 
     def result(self, scorecard: dict[str, Any]) -> dict[str, Any]:
-        """The CLI JSON document (DESIGN.md contract plus a trace for coaches)."""
+        """The CLI JSON document (docs/contracts/cli.md, plus a trace for coaches)."""
         return {
             "persona": self.persona.id,
             "seed": self.seed,

@@ -60,11 +60,29 @@ def attempts(db: Any, user_id: int | None) -> list[dict]:
                 "total": r.score_total,
                 "turns": len(r.turns or []),
                 "criteria": {c["name"]: c["score"] for c in (r.scorecard or {}).get("criteria", [])},
+                "checks": {k["text"]: k.get("passed") for c in (r.scorecard or {}).get("criteria", []) for k in c["checks"]},
                 "created_at": r.created_at.isoformat() if r.created_at else None,
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             }
             for r in rows
         ]
+
+
+def _checks_progress(xs: list[dict]) -> dict:
+    """Per check over the attempts: how often it applied and passed, first and last status
+    (not applicable attempts do not count against it)."""
+    out: dict[str, dict] = {}
+    for x in xs:
+        for text, passed in (x.get("checks") or {}).items():
+            row = out.setdefault(text, {"applied": 0, "passed": 0, "first": None, "last": None})
+            if passed is None:
+                continue
+            row["applied"] += 1
+            row["passed"] += bool(passed)
+            if row["first"] is None:
+                row["first"] = "passed" if passed else "failed"
+            row["last"] = "passed" if passed else "failed"
+    return out
 
 
 def progress(items: list[dict]) -> dict:
@@ -88,6 +106,7 @@ def progress(items: list[dict]) -> dict:
                 name: {"first": crit_first.get(name), "last": score}
                 for name, score in crit_last.items()
             },
+            "checks": _checks_progress(xs),
         }
 
     return {

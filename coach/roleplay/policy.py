@@ -34,6 +34,8 @@ class BuyerAct:
     repeat: bool = False
     #: an agenda objection voiced after the answer to the rep's question
     then_objection: str | None = None
+    #: an objection the buyer lets go of before answering the rep's question
+    conceded: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +99,11 @@ def choose(persona: Persona, st: BuyerState, acts: RepActs, rng: random.Random) 
             return act
         return BuyerAct("raise_objection", objection=oid, reason="agenda trigger fired")
     if st.just_resolved:
+        if intent == "question":
+            act = _answer_question(persona, st, acts, rng)
+            act.conceded = st.just_resolved[-1]
+            act.reason = "objection resolved; " + act.reason
+            return act
         return BuyerAct("concede_point", objection=st.just_resolved[-1], reason="objection resolved")
     focus = st.focus_objection
     if focus and st.weak_response == focus and intent != "question":
@@ -142,7 +149,7 @@ def _answer_close(persona: Persona, st: BuyerState, acts: RepActs, prof) -> Buye
         end(st, "next_step", "next step accepted")
         return BuyerAct("accept_next_step", reason=f"interest {st.interest:g}, trust {st.trust:g}")
     if _authority_blocks(persona, st):
-        return BuyerAct("answer", fact=-1, reason="cannot agree alone: the others who decide have not been involved")
+        return BuyerAct("refuse_close", fact=-1, reason="cannot agree alone: the others who decide have not been involved")
     return BuyerAct("refuse_close", reason=f"not convinced yet (interest {st.interest:g}, trust {st.trust:g})")
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.errors import NotFoundError, ValidationFailed
 from coach.roleplay.acts import REP_ACTS
 from coach.roleplay.examples import CaseLibrary
-from coach.roleplay.missed import would_pass
+from coach.roleplay.missed import ACT_WORDS, would_pass
 from coach.roleplay.personas import Persona, format_validation_error, read_yaml
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: RuleType
     act: str | None = None
+    #: further acts that count as ``act`` (act_count: a clarifying question is an open question too)
+    also: list[str] = Field(default_factory=list)
     before: str | None = None
     min: float | None = None
     max: float | None = None
@@ -97,8 +99,7 @@ def parse_rubric(data: dict, source: str) -> Rubric:
             for need in _RULE_NEEDS.get(chk.rule.type, ()):
                 if not getattr(chk.rule, need):
                     raise ValidationFailed(f"{source}: invalid field {where}.{need}: required for rule type {chk.rule.type!r}")
-            for name in ("act", "before"):
-                v = getattr(chk.rule, name)
+            for name, v in [("act", chk.rule.act), ("before", chk.rule.before)] + [("also", a) for a in chk.rule.also]:
                 if v is not None and v not in REP_ACTS:
                     raise ValidationFailed(f"{source}: invalid field {where}.{name}: unknown rep act {v!r}")
     return rubric
@@ -127,6 +128,20 @@ class CheckResult:
     @property
     def applicable(self) -> bool:
         return self.passed is not None
+
+
+OUTCOME_WORDS = {
+    "deal": "a deal",
+    "next_step": "a next step agreed",
+    "walked_away": "the buyer walked away",
+    "timed_out": "the call ran out of time",
+    "no_decision": "no decision",
+}
+
+
+def _w(act: str | None) -> str:
+    """An act in users' words."""
+    return ACT_WORDS.get(act or "", (act or "").replace("_", " "))
 
 
 def quote(turns: list[dict], idx: int, limit: int = 90) -> str:
@@ -176,7 +191,7 @@ def _objection_windows(turns: list[dict]) -> list[tuple[str, int, list[int]]]:
                 reps.append(j)
                 if len(reps) >= 3:
                     break
-            elif tj.get("act") in ("concede_point", "accept_offer") or (
+            elif tj.get("act") in ("concede_point", "accept_offer") or tj.get("conceded") or (
                 raised_objection(tj) not in (None, oid)
             ):
                 break
@@ -189,12 +204,12 @@ def evaluate(check: Check, turns: list[dict], persona: Persona, outcome: str | N
     res = CheckResult(check.id, check.text, check.weight, False, "")
     reps = _rep(turns)
     if r.type == "act_count":
-        idxs = _with_act(turns, r.act or "")
+        idxs = sorted({i for a in [r.act or "", *r.also] for i in _with_act(turns, a)})
         n = len(idxs)
         ok = (r.min is None or n >= r.min) and (r.max is None or n <= r.max)
         res.passed, res.turns = ok, idxs
         bound = f"at least {r.min:g}" if r.min is not None else f"at most {r.max:g}"
-        res.evidence = f"{n} rep turn(s) with {r.act} ({bound} needed)" + (f": {_quotes(turns, idxs)}" if idxs else "")
+        res.evidence = f"{n} rep turn(s) with {_w(r.act)} ({bound} needed)" + (f": {_quotes(turns, idxs)}" if idxs else "")
     elif r.type == "needs_revealed":
         idxs = [i for i, t in enumerate(turns) if t["speaker"] == "buyer" and t.get("act") == "reveal_need"]
         asks = [i - 1 for i in idxs if i > 0 and turns[i - 1]["speaker"] == "rep"]
@@ -206,17 +221,19 @@ def evaluate(check: Check, turns: list[dict], persona: Persona, outcome: str | N
     elif r.type == "act_before":
         first = _with_act(turns, r.act or "")
         later = _with_act(turns, r.before or "")
-        if not first:
-            res.passed, res.evidence = False, f"no rep turn with {r.act}"
+        if not first and not later:
+            res.passed, res.evidence = None, f"not applicable: no {_w(r.before)} and no {_w(r.act)}"
+        elif not first:
+            res.passed, res.evidence = False, f"no rep turn with {_w(r.act)}"
             res.turns = later[:1]
             if later:
-                res.evidence += f"; first {r.before}: {quote(turns, later[0])}"
+                res.evidence += f"; first {_w(r.before)}: {quote(turns, later[0])}"
         elif not later or first[0] < later[0]:
             res.passed, res.turns = True, [first[0]] + later[:1]
-            res.evidence = f"first {r.act}: {quote(turns, first[0])}" + (f"; first {r.before}: {quote(turns, later[0])}" if later else "")
+            res.evidence = f"first {_w(r.act)}: {quote(turns, first[0])}" + (f"; first {_w(r.before)}: {quote(turns, later[0])}" if later else "")
         else:
             res.passed, res.turns = False, [later[0], first[0]]
-            res.evidence = f"{r.before} came first: {quote(turns, later[0])}; first {r.act} only at turn {first[0]}"
+            res.evidence = f"{_w(r.before)} came first: {quote(turns, later[0])}; first {_w(r.act)} only at turn {first[0]}"
     elif r.type == "talk_share":
         rep_w = sum(turns[i].get("words", 0) for i in reps)
         total = sum(t.get("words", 0) for t in turns) or 1
@@ -243,6 +260,8 @@ def evaluate(check: Check, turns: list[dict], persona: Persona, outcome: str | N
             for i, t in enumerate(turns):
                 if t["speaker"] == "buyer" and t.get("act") == "concede_point":
                     resolved_at.setdefault(t.get("objection"), i)
+                if t["speaker"] == "buyer" and t.get("conceded"):
+                    resolved_at.setdefault(t["conceded"], i)
                 if t["speaker"] == "buyer" and t.get("act") == "accept_offer":
                     resolved_at.setdefault("price", i)
             done = [o for o in raised if o in resolved_at]
@@ -256,7 +275,9 @@ def evaluate(check: Check, turns: list[dict], persona: Persona, outcome: str | N
         last = len(turns) - 1
         res.passed = outcome in r.values
         res.turns = [last] if last >= 0 else []
-        res.evidence = f"outcome {outcome or 'none'}" + (f"; {quote(turns, last)}" if last >= 0 else "")
+        res.evidence = f"outcome: {OUTCOME_WORDS.get(outcome or '', outcome or 'none')}" + (
+            f"; {quote(turns, last)}" if last >= 0 else ""
+        )
     elif r.type == "concession_discipline":
         conc = _with_act(turns, "concession")
         value = sorted(set(_with_act(turns, "need_linked_value") + _with_act(turns, "roi") + _with_act(turns, "evidence")))

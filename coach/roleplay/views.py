@@ -126,6 +126,11 @@ def finish(services: "Services", principal: Principal, session_id: str) -> dict[
     return {"session_id": session_id, "scorecard": card, "outcome": after["outcome"]}
 
 
+def progress(services: "Services", principal: Principal) -> dict[str, Any]:
+    """The principal's own progress across finished sessions (totals, criteria, checks)."""
+    return to_plain(_service(services).history(principal.id)["progress"])
+
+
 def get_session(services: "Services", principal: Principal, session_id: str) -> dict[str, Any]:
     return _session_row(services, principal, session_id)
 

@@ -35,6 +35,19 @@ def transcribe_turn(analyzer: Any, path: str | Path, language: str | None = None
     return text
 
 
+def speak_reply(text: str, out_dir: str | Path) -> Path | None:
+    """The buyer's line as a wav in ``out_dir`` (language from the script: Chinese
+    characters -> Mandarin voice), or None when espeak-ng is not installed."""
+    if not espeak_available() or not text.strip():
+        return None
+    import hashlib
+    import re
+
+    lang = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+    name = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return speak(text, Path(out_dir) / f"buyer-{name}.wav", lang)
+
+
 def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 

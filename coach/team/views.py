@@ -2,7 +2,7 @@
 (each flag says which metric crossed which benchmark), practice assignments.
 
 All numbers are computed from stored analyses and role-play sessions; benchmarks are the
-published conversation-intelligence figures named in DESIGN.md.
+published conversation-intelligence figures (docs/contracts/metrics.md).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from collections import defaultdict
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
-from coach.errors import InputError, NotFoundError, PermissionDeniedError
 from coach.auth.permissions import Principal, can_manage, filter_owned, require_role
+from coach.db.models import Analysis, Call, PracticeAssignment, RoleplaySession, User
+from coach.errors import InputError, NotFoundError, PermissionDeniedError
+from coach.reports.labels import metric_value, METRICS
 from speech.shift_summary import summarize_doc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,7 +72,6 @@ def call_flags(metrics: dict[str, Any], unrecovered_negative_shifts: int) -> lis
     ``unrecovered_negative_shifts``: the customer cooled and did not warm again
     (``speech.shift_summary``; the report's customer-sentiment score counts the same)."""
     reasons: list[str] = []
-    from coach.reports.labels import METRICS, metric_value
 
     for name, (low, high, _src) in BENCHMARKS.items():
         v = metrics.get(name)
@@ -89,7 +90,6 @@ def call_flags(metrics: dict[str, Any], unrecovered_negative_shifts: int) -> lis
 def _team_rows(services: "Services", principal: Principal) -> tuple[list[dict], list[dict], list[dict]]:
     from sqlalchemy import select
 
-    from coach.db.models import Analysis, Call, RoleplaySession, User
 
     with services.db.session() as s:
         users = [
@@ -128,6 +128,10 @@ def _team_rows(services: "Services", principal: Principal) -> tuple[list[dict], 
     return users, calls, sessions
 
 
+def _has_rep(doc: dict[str, Any]) -> bool:
+    return any(sp.get("role") == "rep" for sp in doc.get("speakers") or [])
+
+
 def _week(dt: Any) -> str:
     y, w, _ = dt.isocalendar()
     return f"{y}-W{w:02d}"
@@ -153,6 +157,8 @@ def team_overview(services: "Services", principal: Principal) -> dict[str, Any]:
         metric_vals: dict[str, list[float]] = defaultdict(list)
         neg: list[int] = []
         for c in ucalls:
+            if not _has_rep(c["doc"]):
+                continue  # nothing is scored while nobody knows who the rep is
             m = c["doc"].get("metrics") or {}
             for k in ("talk_ratio", "questions_rep", "longest_monologue_s", "patience_s"):
                 if m.get(k) is not None:
@@ -176,6 +182,8 @@ def team_overview(services: "Services", principal: Principal) -> dict[str, Any]:
         )
     weekly: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for c in calls:
+        if not _has_rep(c["doc"]):
+            continue
         m = c["doc"].get("metrics") or {}
         if c["user_id"] in names and m.get("talk_ratio") is not None:
             weekly[(names[c["user_id"]], _week(c["created_at"]), "talk_ratio")].append(float(m["talk_ratio"]))
@@ -214,7 +222,6 @@ def _roleplay_checks(services: "Services", principal: Principal, names: dict[int
     that had it (``[{user, check, passed, total}]``), from the stored scorecards."""
     from sqlalchemy import select
 
-    from coach.db.models import RoleplaySession
 
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     with services.db.session() as s:
@@ -241,7 +248,6 @@ def assign_practice(
     """Managers assign a persona to practise to a rep of their team (admins: anyone)."""
     from sqlalchemy import select
 
-    from coach.db.models import PracticeAssignment, User
 
     require_role(principal, "manager", "admin")
     persona_id = (persona_id or "").strip()
@@ -280,7 +286,6 @@ def list_assignments(services: "Services", principal: Principal, *, status: str 
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
-    from coach.db.models import PracticeAssignment, User
 
     by = aliased(User)
     with services.db.session() as s:
@@ -300,7 +305,6 @@ def complete_assignments(services: "Services", user_id: int, persona_id: str) ->
     """Mark the user's open assignments of ``persona_id`` done (after a finished role-play)."""
     from sqlalchemy import update
 
-    from coach.db.models import PracticeAssignment
 
     with services.db.session() as s:
         res = s.execute(
@@ -316,8 +320,6 @@ def complete_assignments(services: "Services", user_id: int, persona_id: str) ->
 
 
 def set_assignment_status(services: "Services", principal: Principal, assignment_id: int, status: str) -> dict[str, Any]:
-    from coach.db.models import PracticeAssignment, User
-
     if status not in ("open", "done"):
         raise InputError(f"unknown status {status!r}", detail="open or done")
     with services.db.session() as s:

@@ -180,6 +180,11 @@ def test_rep_plays_a_roleplay_and_gets_a_scorecard(server, browser):
     page.get_by_role("button", name="Finish and score").click()
     page.locator("#sc-scorecard").get_by_text("Score:").wait_for(timeout=60000)
     assert "evidence:" in page.locator("#sc-scorecard").inner_text()
+    # the new-hire flow: a debrief of the hidden agenda, and checks that did not apply say so
+    page.locator("#sc-debrief").get_by_text("What the buyer was hiding").wait_for(timeout=30000)
+    assert "Needs uncovered" in page.locator("#sc-debrief").inner_text()
+    assert "not applicable" in page.locator("#sc-scorecard").inner_text()
+    assert page.get_by_label("Scenario variant").count() == 1
     page.screenshot(path=str(ARTIFACTS / "05-roleplay.png"), full_page=True)
     page.close()
 

@@ -50,8 +50,13 @@ def test_fuzz_every_operation_as_every_role(live_api, services):
     import requests
     import schemathesis
     from hypothesis import HealthCheck, given, settings
-    from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    def no_crash(ctx, response, case) -> None:
+        """No 5xx except 503, which is documented: a feature not installed, or /ready
+        while the job workers are off (as here)."""
+        if response.status_code >= 500 and response.status_code != 503:
+            raise AssertionError(f"{response.status_code} from {case.method} {case.formatted_path}: {response.text[:300]}")
 
     base, tokens = live_api
     schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
@@ -69,7 +74,7 @@ def test_fuzz_every_operation_as_every_role(live_api, services):
         def run(case) -> None:
             sent["n"] += 1
             case.call_and_validate(base_url=f"{base}/api/v1", session=session, headers=headers,
-                                   checks=[not_a_server_error, response_schema_conformance], timeout=60)
+                                   checks=[no_crash, response_schema_conformance], timeout=60)
 
         try:
             run()

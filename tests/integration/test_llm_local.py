@@ -1,6 +1,6 @@
-"""The bundled SmolLM2-135M model for real: loading once with a converted-weights cache,
-deterministic greedy output, streaming, exact token counts, the context budget and
-prompt-injection resistance."""
+"""The bundled SmolLM2-135M model for real through llama.cpp: pinned file checked and
+loaded once, deterministic greedy output, streaming, exact token counts, the context
+budget, the time budget and prompt-injection resistance."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 from conftest import MODEL_CACHE
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from coach.errors import ConfigurationError
 from coach.llm import SAFETY_INSTRUCTION, data_block, estimate_tokens, generate, stream
-from coach.llm.local import LocalChatModel, bundled_gguf_path, converted_cache_dir, load_local_model
+from coach.llm.catalog import CATALOG, verify
+from coach.llm.local import LocalChatModel, model_file
 
 pytestmark = pytest.mark.slow
 
@@ -30,16 +32,27 @@ def ask(model, injection: str, **kw):
     return generate(model, msgs, **kw)
 
 
-def test_loads_once_and_caches_converted_weights(local) -> None:
+def test_loads_once_from_the_pinned_file(local) -> None:
     first = local.loaded
-    assert load_local_model(None, MODEL_CACHE) is first, "one load per process"
-    assert (converted_cache_dir(bundled_gguf_path(), MODEL_CACHE) / "config.json").is_file()
-    assert first.source in ("gguf", "cache") and first.load_s > 0
+    assert LocalChatModel(cache_dir=str(MODEL_CACHE)).loaded is first, "one load per process"
+    path, name = model_file("smollm2-135m")
+    assert name == "SmolLM2-135M-Instruct.Q4_1" and first.path == path and first.load_s < 30
+
+
+def test_a_file_that_does_not_match_its_pin_is_refused(tmp_path) -> None:
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 100)
+    entry = CATALOG["smollm2-135m"].model_copy(update={"size": 104})
+    with pytest.raises(ConfigurationError) as e:
+        verify(bad, entry)
+    assert "sha256" in e.value.message
+    with pytest.raises(ConfigurationError):
+        verify(bad, CATALOG["smollm2-135m"])  # wrong size
 
 
 def test_greedy_generation_is_deterministic_and_streams(local) -> None:
-    a = ask(local, "")
-    assert a.ok and a.text and "$1" not in a.text
+    a, b = ask(local, ""), ask(local, "")
+    assert a.ok and a.text and a.text == b.text
     assert a.model == "SmolLM2-135M-Instruct.Q4_1" and a.output_tokens and a.output_tokens <= 24
     s = stream(local, [SystemMessage(RULES), HumanMessage("Say hello to the sales team.")], max_tokens=8)
     tokens = list(s)
@@ -64,3 +77,9 @@ def test_token_count_and_over_long_prompt_is_trimmed(local) -> None:
                  max_tokens=8, context_tokens=640)
     assert r.ok and r.input_tokens is not None and r.input_tokens + 8 <= 640
     assert r.notes and "exceeded" in r.notes[0]
+
+
+def test_the_time_budget_stops_a_long_answer(local) -> None:
+    s = stream(local, "Write a very long story about a sales team, with many chapters.", max_tokens=2000, timeout_s=0.5)
+    tokens = list(s)
+    assert s.result.elapsed_s < 5 and len(tokens) < 2000

@@ -3,8 +3,7 @@ worker`` processes + 2 ``salescoach serve`` replicas sharing one storage root, e
 what deploy/docker-compose.yml runs.
 
 Transcripts are real negotiations (CraigslistBargain dev dialogues, shared data) where
-audio is not the point; the kill test uses the real 30 s phone call of the diarization
-set. Timings are shortened (heartbeat stale after 4 s, sweep every second)."""
+audio is not the point; the kill and shutdown tests use a real 11 s speech clip. Timings are shortened (heartbeat stale after 4 s, sweep every second)."""
 
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.slow
 PASSWORD = "scaleout-pass-1"
 SECRET = "test-shared-secret-for-all-replicas"
 DIALOGUES = SHARED_DATA / "dialogues" / "craigslistbargain" / "dev.json"
-PHONE_CALL = SHARED_DATA / "audio" / "diarization" / "sample.wav"
+SPEECH = SHARED_DATA / "audio" / "wer" / "jfk.flac"  # 11 s of real speech
 
 
 def real_transcripts(n: int, skip: int = 0) -> list[tuple[str, bytes]]:
@@ -249,8 +248,8 @@ def test_health_ready_and_status(cluster):
 
 
 def test_worker_killed_mid_transcription_job_finishes_on_the_other(cluster):
-    data = PHONE_CALL.read_bytes()
-    res = upload(cluster.url(0), token(cluster.url(0)), "phone-call.wav", data)
+    data = SPEECH.read_bytes()
+    res = upload(cluster.url(0), token(cluster.url(0)), "speech.flac", data)
     deadline = time.monotonic() + 90
     while True:  # wait until a worker is transcribing
         job = cluster.job(res["job_id"])
@@ -274,8 +273,7 @@ def test_worker_killed_mid_transcription_job_finishes_on_the_other(cluster):
     stored = CallStore(cluster.db, Settings(storage_root=Path(cluster.env["SALESCOACH_STORAGE_ROOT"]))).get_call(res["call_id"])
     assert stored["status"] == "analyzed"
     assert hashlib.sha256(Path(stored["stored_path"]).read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
-    cluster.start_worker("worker2")  # back to two for the next tests
-    cluster.wait_workers(2)
+    cluster.start_worker("worker2")  # back to two (it comes up while the next test runs)
 
 
 def test_redis_restart_during_backlog_loses_nothing_runs_nothing_twice(cluster):
@@ -300,7 +298,7 @@ def test_redis_restart_during_backlog_loses_nothing_runs_nothing_twice(cluster):
 
 def test_sigterm_lets_the_worker_finish_its_job(cluster):
     # the same recording from another user: not a duplicate upload
-    res = upload(cluster.url(0), token(cluster.url(0), "admin"), "phone-call.wav", PHONE_CALL.read_bytes())
+    res = upload(cluster.url(0), token(cluster.url(0), "admin"), "speech.flac", SPEECH.read_bytes())
     deadline = time.monotonic() + 90
     while (job := cluster.job(res["job_id"]))["status"] != "running":
         assert time.monotonic() < deadline

@@ -113,3 +113,14 @@ def test_deactivated_user_loses_the_web_session(ui, services):
     ev, err = client.call("calls_list", "", "", "")
     assert ev == "error" or ev == "http"
     assert client.login("rep1") == 400
+
+
+def test_password_change_ends_web_sessions(ui, services):
+    from coach.auth.users import set_password
+
+    client, _, _ = ui
+    assert client.login("rep2") == 200
+    assert client.call("calls_list", "", "", "")[0] == "complete"
+    set_password(services.db, "rep2", "another-password")
+    assert client.call("calls_list", "", "", "")[0] != "complete"
+    assert client.login("rep2", "another-password") == 200

@@ -70,12 +70,12 @@ def test_no_customer_warning():
     assert any("no customer speech" in w for w in a.warnings)
 
 
-def test_chinese_without_sentiment_model():
+def test_chinese_gets_sentiment_from_the_multilingual_head():
     rows = [("A", "王主任您好，感谢您抽出时间，我们的产品可以帮您。"), ("B", "太贵了，我们没有预算。"), ("A", "那我下周把方案发给您？")]
     a = analyze_conversation(conv(rows), language=None)
     assert a.language == "zh"
-    assert all(u.sentiment is None for u in a.utterances) and a.emotion_shifts == []
-    assert sum("VADER covers English only" in w for w in a.warnings) == 1
+    assert all(u.sentiment is not None for u in a.utterances) and a.warnings == []
+    assert a.utterances[1].sentiment < 0 < a.utterances[0].sentiment  # "too expensive, no budget" vs thanks
     assert {s.id: s.role for s in a.speakers} == {"A": "rep", "B": "customer"}
     assert {m.type for m in a.moments} >= {"objection", "pricing", "next_step"}
     assert a.metrics.questions_rep == 1

@@ -6,7 +6,8 @@ import pytest
 from coach.llm.fake import FakeChatModel
 from coach.roleplay.engine import Simulation
 from coach.roleplay.personas import get_persona
-from coach.roleplay.buyer_lines import LLMRenderer, content_overlap
+from coach.llm.buyer import content_overlap
+from coach.roleplay.buyer_lines import LLMRenderer
 from coach.settings import DEFAULT_KNOWLEDGE_DIR as K
 
 Q = "How do the alarms on the current monitors affect your nurses during a shift?"
@@ -32,7 +33,7 @@ def test_good_llm_line_is_used():
         ("As an AI language model, I think the alarms are the real problem for nurses.", "off-role"),
         ("Our product cuts alarms; we at Meridian can help your nurses with the alarms problem.", "off-role"),
         ("My patience is low, but the alarms are the real problem, hundreds per bed a day, meaningless.", "hidden"),
-        ("The alarms are the real problem, 350 per bed a day, most of them meaningless, nurses tune them out.", "numbers"),
+        ("The alarms are the real problem, 350 per bed a day, most of them meaningless, nurses tune them out.", "number"),
         ("I enjoy gardening on weekends and reading novels.", "content"),
         ("How can I assist you today? Alarms are the real problem, hundreds per bed, meaningless.", "off-role"),
     ],
@@ -47,7 +48,7 @@ def test_bad_llm_lines_fall_back_to_the_template(output, reason):
 def test_provider_failure_falls_back():
     sim = sim_with(error="connection refused")
     b = sim.rep_turn(Q)
-    assert b["renderer"] == "template" and "LLM error" in b["fallback_reason"]
+    assert b["renderer"] == "template" and "model failed" in b["fallback_reason"]
 
 
 def test_counter_offer_must_keep_the_number():
@@ -58,6 +59,12 @@ def test_counter_offer_must_keep_the_number():
     )
     b = sim.rep_turn("The price for three stores is $27,000.")
     assert b["renderer"] == "template" and "$17,100" in b["text"]
+
+
+def test_llm_line_naming_a_clause_nobody_said_falls_back():
+    line = "Honestly, the alarms are the real problem, with an exit clause, hundreds per bed, meaningless alarms."
+    b = sim_with([line]).rep_turn(Q)
+    assert b["renderer"] == "template" and "exit clause" in b["fallback_reason"]
 
 
 def test_prompt_carries_the_act_content_not_the_hidden_state():

@@ -12,7 +12,8 @@ from coach.auth.permissions import Principal
 from coach.calls import views
 from coach.calls.backends import JobBackend
 from coach.calls.intake import submit_upload
-from coach.calls.roles import roles_state, set_rep_speaker
+from coach.calls.fix_roles import set_rep_speaker
+from coach.calls.roles import roles_state
 from coach.services import Services
 from ui.api.deps import current_user, get_jobs, get_services
 from ui.api.schemas import CallDetail, CallList, CallRoles, Comment, CommentList, JobAccepted, ReportState, UploadAccepted

@@ -66,6 +66,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError) and "malformed" in str(exc.orig).lower():
+            log.error("the database is damaged (%s %s): %s", request.method, request.url.path, exc.orig)
+            return JSONResponse(
+                error_body("database_damaged", "the database is damaged; an administrator must restore it from a backup"),
+                status_code=503,
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
             error_body("internal_error", "an unexpected error occurred; the server log has the details"),

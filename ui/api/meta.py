@@ -28,7 +28,7 @@ def health(jobs: JobBackend = Depends(get_jobs)) -> dict[str, Any]:
     return {"status": "ok", "backend": jobs.name, "workers": jobs.workers, "queue_running": jobs.running}
 
 
-def _check_db(services: Any) -> dict[str, Any]:
+def _check_db(services: Services) -> dict[str, Any]:
     from sqlalchemy import text
 
     try:
@@ -39,7 +39,7 @@ def _check_db(services: Any) -> dict[str, Any]:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-def _check_storage(services: Any) -> dict[str, Any]:
+def _check_storage(services: Services) -> dict[str, Any]:
     root = services.settings.uploads_dir
     probe = root / f".ready-{uuid.uuid4().hex}"
     try:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 LIST_COLUMNS = ["id", "title", "user", "account", "status", "duration_s", "talk_ratio", "neg_shifts", "flags", "created"]
 #: what the list's columns are called on the page (same order)
-LIST_HEADERS = ["Call id", "Title", "Rep", "Account", "Status", "Length", "Rep talk", "Customer cooled", "Flagged", "Created"]
+LIST_HEADERS = ["Call id", "Title", "Rep", "Account", "Status", "Length", "Rep talk", "Customer cooled", "Flag", "Created"]
 #: how long the upload handler follows its job before telling the user to check later
 WAIT_LIMIT_S = 30 * 60
 #: upload / re-analyse handlers following their job at once (more wait in Gradio's queue)
@@ -209,7 +209,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
                 interactive=False,
                 elem_id="sc-calls-table",
                 max_height=360,
-                column_widths=["125px", "230px", "70px", "150px", "95px", "70px", "70px", "85px", "70px", "135px"],
+                column_widths=["13%", "19%", "6%", "13%", "9%", "7%", "7%", "8%", "5%", "13%"],
                 wrap=True,
             )
             with gr.Row():
@@ -235,12 +235,17 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
             )
         with gr.Tab("Metrics"):
             flags = gr.Markdown()
-            metrics = gr.Dataframe(headers=["metric", "value", "benchmark"], interactive=False)
+            metrics = gr.Dataframe(headers=["Metric", "This call", "Target"], interactive=False, wrap=True,
+                                   elem_id="sc-metrics")
         with gr.Tab("Moments"):
-            moments = gr.Dataframe(headers=["type", "time", "utterance", "text"], interactive=False, wrap=True)
+            moments = gr.Dataframe(headers=["Moment", "Time", "Utterance", "What was said"], interactive=False, wrap=True)
         with gr.Tab("Report"):
             report = gr.Markdown(elem_id="sc-report")
-            report_btn = gr.Button("Write report", size="sm")
+            with gr.Row():
+                report_btn = gr.Button("Write report", size="sm")
+                export_btn = gr.Button("Prepare downloads", size="sm", elem_id="sc-report-export")
+                report_md_dl = gr.DownloadButton("Download Markdown", visible=False, size="sm", elem_id="sc-report-md")
+                report_pdf_dl = gr.DownloadButton("Download PDF", visible=False, size="sm", elem_id="sc-report-pdf")
             comments = gr.Markdown()
             comment = gr.Textbox(label="Add a review comment", lines=2)
             comment_btn = gr.Button("Post comment", size="sm")
@@ -260,6 +265,14 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
     def refresh_list(status: str, user: str, query: str, request: gr.Request) -> Any:
         p = principal_of(services, request)
         return list_rows(services, p, status, user, query)
+
+    @ui_errors
+    def open_linked(request: gr.Request) -> Any:
+        """``/?call=ID`` (links from the team view, reports, flags) opens that call."""
+        call_id = (request.query_params.get("call") or "").strip() if request is not None else ""
+        if not call_id:
+            return (gr.skip(), *[gr.skip()] * len(view_outputs))
+        return (call_id, *call_view(services, principal_of(services, request), call_id))
 
     @ui_errors
     def on_load(request: gr.Request) -> tuple[Any, Any, Any]:
@@ -332,7 +345,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
 
     @ui_errors
     def set_rep(call_id: str | None, speaker: str | None, request: gr.Request) -> Any:
-        from coach.calls.roles import set_rep_speaker
+        from coach.calls.fix_roles import set_rep_speaker
 
         p = principal_of(services, request)
         if not call_id or not speaker:
@@ -390,6 +403,32 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
         return report_md(out["report"])
 
     @ui_errors
+    def export_report(call_id: str | None, request: gr.Request) -> Any:
+        from coach.auth import audit
+        from coach.calls.roles import roles_state
+        from ui.document_html import report_md
+        from ui.exports import export_files
+
+        p = principal_of(services, request)
+        if not call_id:
+            raise gr.Error("Open a call first.")
+        detail = views.get_call_detail(services, p, call_id)
+        if not roles_state(detail.get("analysis"))["known"]:
+            raise gr.Error("Choose which speaker is the rep first: there is no report while the roles are unknown.")
+        stored = views._stored_report(services, call_id)
+        if stored is None:
+            raise gr.Error("Write the report first.")
+        title = f"Post-call report: {detail['title'] or call_id}"
+        head = f"Rep: {detail['user'] or '-'} · Account: {detail['account'] or '-'} · Call {call_id}\n\n"
+        files = export_files(services.settings.data_dir / "gradio" / "reports", f"report-{call_id}",
+                             head + report_md(stored["document"]), title)
+        audit.record(services.db, "export", username=p.username, target=call_id, detail="report", channel="web")
+        if files["pdf_error"]:
+            gr.Warning(f"PDF unavailable: {files['pdf_error']}")
+        return (gr.DownloadButton(value=str(files["markdown"]), visible=True),
+                gr.DownloadButton(value=str(files["pdf"]), visible=True) if files["pdf"] else gr.DownloadButton(visible=False))
+
+    @ui_errors
     def post_comment(call_id: str | None, text: str, request: gr.Request) -> Any:
         p = principal_of(services, request)
         if not call_id:
@@ -399,6 +438,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
 
     filters = [f_status, f_user, f_query]
     demo.load(on_load, None, [calls_table, account, f_user])
+    demo.load(open_linked, None, [open_id, *view_outputs])
     refresh.click(refresh_list, filters, calls_table, api_name="calls_list")
     f_status.change(refresh_list, filters, calls_table)
     f_user.change(refresh_list, filters, calls_table)
@@ -419,6 +459,9 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
     calls_table.select(select_row, None, [open_id, *view_outputs])
     retry_btn.click(retry, open_id, calls_table)
     report_btn.click(write_report, current, report, concurrency_limit=2)
+    export_btn.click(export_report, current, [report_md_dl, report_pdf_dl], concurrency_limit=2)
+    current.change(lambda: (gr.DownloadButton(visible=False), gr.DownloadButton(visible=False)), None,
+                   [report_md_dl, report_pdf_dl])
     comment_btn.click(post_comment, [current, comment], [comment, comments])
     reanalyze_btn.click(do_reanalyze, [current, rep_speaker, n_speakers], view_outputs, concurrency_limit=FOLLOWERS)
     # one click: picking the rep recomputes from the stored transcript (no new transcription)

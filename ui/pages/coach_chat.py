@@ -74,6 +74,15 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
 
     send.click(respond, [msg, chat, session], [msg, chat, session, cited], concurrency_limit=2)
     msg.submit(respond, [msg, chat, session], [msg, chat, session, cited], concurrency_limit=2)
+    @ui_errors
+    def open_linked_case(request: gr.Request) -> Any:
+        """``/?case=ID`` (citations on the script and report pages) opens that case here."""
+        case_id = (request.query_params.get("case") or "").strip() if request is not None else ""
+        if not case_id:
+            return gr.skip()
+        return open_case(case_id, request)
+
+    demo.load(open_linked_case, None, case_view)
     show.click(open_case, cited, case_view)
     cited.change(open_case, cited, case_view)
     new.click(reset, None, [chat, session, cited, case_view])

@@ -14,6 +14,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HISTORY_COLUMNS = ["id", "user", "persona_id", "status", "score_total", "outcome", "turn_count", "created_at"]
 ASSIGN_COLUMNS = ["id", "persona_id", "note", "assigned_by", "status", "created_at"]
+PROGRESS_COLUMNS = ["Check", "Passed", "Applied", "First time", "Last time"]
+
+
+def _progress_rows(progress: dict) -> list[list[Any]]:
+    checks = ((progress or {}).get("overall") or {}).get("checks") or {}
+    return [
+        [text, r["passed"], r["applied"], r["first"] or "not applicable", r["last"] or "not applicable"]
+        for text, r in checks.items()
+    ]
+
+
+def _voice(text: str) -> str | None:
+    """The buyer's line spoken (espeak-ng), or None when it is not installed."""
+    import tempfile
+
+    from coach.roleplay.voice import speak_reply
+
+    path = speak_reply(text, tempfile.gettempdir())
+    return str(path) if path else None
 
 
 def _buyer_text(buyer: Any) -> str:
@@ -37,10 +56,18 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
     session = gr.State(None)
     with gr.Row():
         persona = gr.Dropdown(label="Buyer persona", choices=[], scale=3, allow_custom_value=True, elem_id="sc-persona")
-        seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, scale=1)
+        seed = gr.Number(
+            label="Scenario variant",
+            value=0,
+            precision=0,
+            minimum=0,
+            scale=1,
+            info="The same variant plays the same way; try another for a different conversation.",
+        )
         start = gr.Button("Start", variant="primary", scale=1)
     persona_info = gr.Markdown()
     chat = gr.Chatbot(label="Conversation", height=380, elem_id="sc-roleplay-chat")
+    buyer_voice = gr.Audio(label="The buyer's voice", autoplay=True, interactive=False, elem_id="sc-buyer-voice")
     with gr.Row():
         text = gr.Textbox(placeholder="What do you say?", show_label=False, scale=5, max_lines=4)
         say = gr.Button("Say", scale=1)
@@ -49,6 +76,8 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         say_voice = gr.Button("Send voice", scale=1)
         finish = gr.Button("Finish and score", variant="secondary", scale=1)
     scorecard = gr.Markdown(elem_id="sc-scorecard")
+    debrief = gr.Markdown(elem_id="sc-debrief")
+    progress = gr.Dataframe(headers=PROGRESS_COLUMNS, interactive=False, label="Your progress by check")
     with gr.Accordion("History and assignments", open=False):
         history = gr.Dataframe(headers=HISTORY_COLUMNS, interactive=False)
         assignments = gr.Dataframe(headers=ASSIGN_COLUMNS, interactive=False)
@@ -84,18 +113,18 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         if not pid:
             raise gr.Error("Choose a persona.")
         out = rv.start(services, p, pid, int(sd or 0))
-        return out["session_id"], [{"role": "assistant", "content": _buyer_text(out["buyer"])}], "", *_tables(p)
+        return out["session_id"], [{"role": "assistant", "content": _buyer_text(out["buyer"])}], "", "", *_tables(p)
 
     def _turn(services_: Any, p: Any, sid: str | None, said: str, hist: list[dict]) -> list[dict]:
         if not sid:
             raise gr.Error("Start a role-play first.")
         out = rv.rep_turn(services_, p, sid, said)
-        return list(hist or []) + [{"role": "user", "content": said}, _buyer_message(out["buyer"])]
+        return list(hist or []) + [{"role": "user", "content": said}, _buyer_message(out["buyer"])], _voice(_buyer_text(out["buyer"]))
 
     @ui_errors
     def do_say(said: str, sid: str | None, hist: list[dict], request: gr.Request) -> Any:
         p = principal_of(services, request)
-        return "", _turn(services, p, sid, said, hist)
+        return "", *_turn(services, p, sid, said, hist)
 
     @ui_errors
     def do_voice(path: str | None, sid: str | None, hist: list[dict], request: gr.Request) -> Any:
@@ -105,7 +134,8 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         if not sid:
             raise gr.Error("Start a role-play first.")
         out = rv.rep_audio(services, p, sid, path)
-        return None, list(hist or []) + [{"role": "user", "content": out["rep_text"]}, _buyer_message(out["buyer"])]
+        msgs = list(hist or []) + [{"role": "user", "content": out["rep_text"]}, _buyer_message(out["buyer"])]
+        return None, msgs, _voice(_buyer_text(out["buyer"]))
 
     @ui_errors
     def do_finish(sid: str | None, request: gr.Request) -> Any:
@@ -113,12 +143,16 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         if not sid:
             raise gr.Error("Start a role-play first.")
         out = rv.finish(services, p, sid)
-        return scorecard_md(out["scorecard"]), *_tables(p)
+        from coach.roleplay.debrief import debrief_md
+
+        card = out["scorecard"] or {}
+        brief = debrief_md(card["debrief"]) if card.get("debrief") else ""
+        return scorecard_md(card), brief, _progress_rows(rv.progress(services, p)), *_tables(p)
 
     demo.load(on_load, None, [persona, history, assignments])
     persona.change(describe, persona, persona_info)
-    start.click(do_start, [persona, seed], [session, chat, scorecard, history, assignments])
-    say.click(do_say, [text, session, chat], [text, chat], concurrency_limit=2)
-    text.submit(do_say, [text, session, chat], [text, chat], concurrency_limit=2)
-    say_voice.click(do_voice, [mic, session, chat], [mic, chat], concurrency_limit=2)
-    finish.click(do_finish, session, [scorecard, history, assignments])
+    start.click(do_start, [persona, seed], [session, chat, scorecard, debrief, history, assignments])
+    say.click(do_say, [text, session, chat], [text, chat, buyer_voice], concurrency_limit=2)
+    text.submit(do_say, [text, session, chat], [text, chat, buyer_voice], concurrency_limit=2)
+    say_voice.click(do_voice, [mic, session, chat], [mic, chat, buyer_voice], concurrency_limit=2)
+    finish.click(do_finish, session, [scorecard, debrief, progress, history, assignments])

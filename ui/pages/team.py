@@ -13,9 +13,58 @@ if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services
 
 REP_COLUMNS = ["user", "calls", "talk_ratio", "questions_rep", "longest_monologue_s", "negative_customer_shifts", "roleplays", "roleplay_score"]
-FLAG_COLUMNS = ["call_id", "user", "title", "created_at", "reasons"]
+#: what the per-rep columns are called on the page (every figure but the counts is a mean per call)
+REP_HEADERS = ["Rep", "Analysed calls", "Rep talk time (mean)", "Questions asked (mean)", "Longest monologue, s (mean)",
+               "Customer cooled (mean per call)", "Role-plays", "Role-play score (mean /100)"]
 RP_COLUMNS = ["user", "persona_id", "score_total", "outcome", "created_at"]
+RP_HEADERS = ["Rep", "Persona", "Score (/100)", "Outcome", "When"]
 ASSIGN_COLUMNS = ["id", "user", "persona_id", "note", "assigned_by", "status", "created_at"]
+ASSIGN_HEADERS = ["#", "Rep", "Persona", "Note", "Assigned by", "Status", "When"]
+TREND_CHOICES = [("Rep talk time", "talk_ratio"), ("Role-play score", "roleplay_score")]
+
+
+def flagged_md(ov: dict[str, Any]) -> str:
+    """The flagged calls, most serious first, capped, each opening in one click."""
+    from coach.reports.labels import when
+    from ui.document_html import call_link, esc
+
+    items = ov.get("flagged") or []
+    if not items:
+        return "No call is outside its benchmarks."
+    total, calls = ov.get("flagged_total", len(items)), ov.get("calls_total")
+    head = (f"**{total} of {calls} analysed calls are outside a benchmark**" if calls else f"**{total} flagged calls**")
+    head += f"; the {len(items)} most serious first." if total > len(items) else ", most serious first."
+    rows = ["| call | rep | when | why |", "|---|---|---|---|"]
+    for f in items:
+        why = "; ".join(esc(r) for r in f["reasons"])
+        rows.append(f"| {call_link(f['call_id'], f['title'] or f['call_id'])} | {esc(f['user'] or '-')} | "
+                    f"{when(f['created_at'])} | {why} |")
+    return head + "\n\n" + "\n".join(rows)
+
+
+def checks_md(ov: dict[str, Any]) -> str:
+    """Role-play progress per rep by scorecard check: passed in how many of the role-plays."""
+    from ui.document_html import esc
+
+    items = ov.get("roleplay_checks") or []
+    if not items:
+        return "_No scored role-plays yet._"
+    rows = ["| rep | check | passed |", "|---|---|---|"]
+    rows += [f"| {esc(c['user'])} | {esc(c['check'])} | {c['passed']} of {c['total']} |" for c in items]
+    return "\n".join(rows)
+
+
+def _rep_rows(reps: list[dict[str, Any]]) -> list[list[Any]]:
+    from coach.reports.labels import metric_value
+
+    out = []
+    for r in reps:
+        out.append([r["user"], r["calls"], metric_value("talk_ratio", r["talk_ratio"]),
+                    "-" if r["questions_rep"] is None else r["questions_rep"],
+                    "-" if r["longest_monologue_s"] is None else r["longest_monologue_s"],
+                    "-" if r["negative_customer_shifts"] is None else r["negative_customer_shifts"],
+                    r["roleplays"], "-" if r["roleplay_score"] is None else r["roleplay_score"]])
+    return out
 
 
 def build(services: "Services", demo: "gr.Blocks") -> None:
@@ -25,15 +74,20 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
     from coach.team.views import assign_practice, list_assignments, team_overview
     from ui import plots
     from ui.pages.calls import call_view
+    from coach.reports.labels import when
     from ui.document_html import esc, report_md, table
 
     refresh = gr.Button("Refresh", size="sm")
-    reps = gr.Dataframe(headers=REP_COLUMNS, interactive=False, label="Per rep (means over analysed calls)")
+    reps = gr.Dataframe(headers=REP_HEADERS, interactive=False, wrap=True, label="Per rep (means over analysed calls)",
+                        elem_id="sc-team-reps")
     with gr.Row():
-        metric = gr.Radio(["talk_ratio", "roleplay_score"], value="talk_ratio", label="Trend")
-    trend = gr.Plot(label="Weekly trend")
-    flagged = gr.Dataframe(headers=FLAG_COLUMNS, interactive=False, wrap=True, label="Flagged calls (metric outside its benchmark)")
-    rp_scores = gr.Dataframe(headers=RP_COLUMNS, interactive=False, label="Role-play scores")
+        metric = gr.Radio(TREND_CHOICES, value="talk_ratio", label="Trend")
+    trend = gr.Plot(label="Weekly trend", elem_id="sc-team-trend")
+    gr.Markdown("### Flagged calls")
+    flagged = gr.Markdown(elem_id="sc-team-flagged")
+    gr.Markdown("### Role-play progress by check")
+    rp_checks = gr.Markdown(elem_id="sc-team-checks")
+    rp_scores = gr.Dataframe(headers=RP_HEADERS, interactive=False, wrap=True, label="Role-play scores")
     gr.Markdown("### Report review")
     with gr.Row():
         review_call = gr.Dropdown(label="Call", choices=[], scale=3, allow_custom_value=True)
@@ -48,7 +102,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
         a_persona = gr.Dropdown(label="Persona", choices=[], allow_custom_value=True)
         a_note = gr.Textbox(label="Note", max_lines=2)
         a_btn = gr.Button("Assign", variant="primary")
-    assignments = gr.Dataframe(headers=ASSIGN_COLUMNS, interactive=False)
+    assignments = gr.Dataframe(headers=ASSIGN_HEADERS, interactive=False, wrap=True)
     overview_state = gr.State(None)
 
     def _load(p: Any) -> tuple[Any, ...]:
@@ -59,21 +113,25 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
             personas = [(x["name"], x["id"]) for x in rv.list_personas(services)]
         except Exception:  # noqa: BLE001
             personas = []
-        flagged_rows = [{**f, "reasons": "; ".join(f["reasons"])} for f in ov["flagged"]]
         rep_names = [r["user"] for r in ov["reps"]]
+        scored = [{**h, "created_at": when(h.get("created_at"))} for h in history if h.get("score_total") is not None]
         return (
             ov,
-            table(ov["reps"], REP_COLUMNS),
+            _rep_rows(ov["reps"]),
             plots.trend_figure(ov["trends"], "talk_ratio"),
-            table(flagged_rows, FLAG_COLUMNS),
-            table([h for h in history if h.get("score_total") is not None], RP_COLUMNS),
+            flagged_md(ov),
+            checks_md(ov),
+            table(scored, RP_COLUMNS),
             gr.Dropdown(choices=[(f"{c['title']} ({c['user']}, {c['id']})", c["id"]) for c in calls]),
             gr.Dropdown(choices=rep_names),
             gr.Dropdown(choices=personas),
-            table(list_assignments(services, p), ASSIGN_COLUMNS),
+            _assign_rows(p),
         )
 
-    outputs = [overview_state, reps, trend, flagged, rp_scores, review_call, a_user, a_persona, assignments]
+    def _assign_rows(p: Any) -> list[list[Any]]:
+        return table([{**a, "created_at": when(a.get("created_at"))} for a in list_assignments(services, p)], ASSIGN_COLUMNS)
+
+    outputs = [overview_state, reps, trend, flagged, rp_checks, rp_scores, review_call, a_user, a_persona, assignments]
 
     @ui_errors
     def on_load(request: gr.Request) -> Any:
@@ -117,7 +175,7 @@ def build(services: "Services", demo: "gr.Blocks") -> None:
             raise gr.Error("Choose a rep and a persona.")
         assign_practice(services, p, user, persona, note)
         gr.Info(f"Assigned {persona} to {user}.")
-        return "", table(list_assignments(services, p), ASSIGN_COLUMNS)
+        return "", _assign_rows(p)
 
     demo.load(on_load, None, outputs)
     refresh.click(do_refresh, None, outputs, api_name="team_overview")
