@@ -50,6 +50,9 @@ SPEED_PROMPT = ("A hospital's head of procurement says our portable ultrasound i
                 "competitor's. Write a plan for tomorrow's meeting: how to open, which questions to ask, how to "
                 "present total cost of ownership, and which next step to ask for.")
 _CITE = re.compile(r"\[([A-Za-z0-9][\w.:\-]*)\]")
+#: quality is measured without a tight wall-clock limit (the machine is shared, so a limit
+#: would measure the other jobs); speed is measured apart (speed(), benchmarks/llm_latency.py)
+EVAL_TIMEOUT_S = 900.0
 
 
 class CapturingWriter:
@@ -91,7 +94,8 @@ def run_script(model: Any, items: list[Any], svc: Any) -> list[dict[str, Any]]:
         validator = Validator({cid: f"{c.title}\n{c.customer}\n{c.body}" for cid, c in plan.cases.items()},
                               svc.kb.has_case)
         t0 = time.perf_counter()
-        p = _phrase_item(item, sec, writer, validator, max_tokens=64, timeout_s=60, context_tokens=2048, on_token=None)
+        p = _phrase_item(item, sec, writer, validator, max_tokens=64, timeout_s=EVAL_TIMEOUT_S, context_tokens=2048,
+                         on_token=None)
         raw = writer.last.result.text if writer.last is not None else ""
         sources = item.text + " " + " ".join(plan.cases[c].body for c in item.citations if c in plan.cases)
         out.append({"id": it.id, "split": it.split, "passed": p.text is not None, "reason": p.reason or p.error,
@@ -135,7 +139,8 @@ def run_chat(model: Any, items: list[Any], kb: Any) -> list[dict[str, Any]]:
         passages = [Passage(ref=c["id"], text=case_passage_text(c), title=c["title"]) for c in cases]
         checker = SupportChecker(passages, q)
         t0 = time.perf_counter()
-        s = stream(model, build_messages(q, cases, [], []), max_tokens=128, timeout_s=90, context_tokens=2048)
+        s = stream(model, build_messages(q, cases, [], []), max_tokens=128, timeout_s=EVAL_TIMEOUT_S,
+                   context_tokens=2048)
         pieces = list(checked_pieces(stream_sentences(s), checker))
         kept = [p.text for p in pieces if p.ok]
         shown = "".join(kept).strip() or extractive_answer(passages, q)
@@ -158,7 +163,7 @@ def run_buyer(model: Any, items: list[Any]) -> list[dict[str, Any]]:
     out = []
     for it in items:
         req = it.payload["request"]
-        line = phrase_buyer_line(model, req, max_tokens=64, timeout_s=60)
+        line = phrase_buyer_line(model, req, max_tokens=64, timeout_s=EVAL_TIMEOUT_S)
         leaked = number_set(line.text) & {n for x in req.withheld_numbers for n in number_set(x)}
         out.append({"id": it.id, "split": it.split, "passed": line.source == "llm", "reason": line.reason,
                     "sentences": 1, "unsupported_before": int(line.reason is not None and line.rejected is not None),
@@ -172,8 +177,8 @@ def speed(model: Any) -> dict[str, Any]:
     from coach.llm import stream
 
     runs = []
-    for _ in range(3):
-        s = stream(model, SPEED_PROMPT, max_tokens=128, timeout_s=300)
+    for _ in range(2):
+        s = stream(model, SPEED_PROMPT, max_tokens=64, timeout_s=300)
         n = sum(1 for _ in s)
         r = s.result
         gen_s = r.elapsed_s - (r.first_token_s or 0)
@@ -191,14 +196,18 @@ def one_model(name: str, n_items: int, jobs: list[str], out_path: Path) -> None:
     from benchmarks import llm_eval_items as items_mod
 
     rss0 = current_rss_mb()
-    model = LocalChatModel(local_model=name, cache_dir=str(CACHE), temperature=0.0, max_new_tokens=128, timeout_s=90)
+    model = LocalChatModel(local_model=name, cache_dir=str(CACHE), temperature=0.0, max_new_tokens=128,
+                           timeout_s=EVAL_TIMEOUT_S)
     t0 = time.perf_counter()
     lm = model.loaded
     result: dict[str, Any] = {"model": name, "title": lm.name, "load_s": round(time.perf_counter() - t0, 3),
                               "rss_after_load_mb": round(current_rss_mb() - rss0, 1), "jobs": {}}
+    if out_path.exists():  # jobs measured by an earlier run of this model are kept
+        result["jobs"] = json.loads(out_path.read_text()).get("jobs", {})
     result["speed"] = speed(model)
     tmp = Path(tempfile.mkdtemp())
     settings = Settings.for_tests(tmp / "data")
+    settings.llm.timeout_s = EVAL_TIMEOUT_S
     settings.ensure_dirs()
     kb = MemoryKB()
     svc = Services(settings, kb=kb, llm=model)

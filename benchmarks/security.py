@@ -50,7 +50,8 @@ def main() -> int:
         if "fault_survived" in row:
             merged["faults_survived"].append(row["fault_survived"])
         else:
-            merged.update(row)
+            for key, value in row.items():  # counts from several tests add up
+                merged[key] = merged.get(key, 0) + value if key.startswith("malicious") else value
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     result = {
         "command": " ".join(["benchmarks/security.py"] + (["--quick"] if args.quick else [])),

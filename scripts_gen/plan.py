@@ -322,7 +322,8 @@ def _objections(plan: ScriptPlan, playbook: Playbook) -> PlanSection:
     for obj in plan.objections[:MAX_OBJECTIONS]:
         entry = playbook.get(obj)
         case = next((c for c in plan.cases.values() if _worked(c.facts, obj)), None)
-        head = f"{obj}: {entry.summary}" if entry else f"{obj}"
+        name = entry.label if entry else obj.replace("-", " ").replace("_", " ")
+        head = f"{name[:1].upper() + name[1:]}: {entry.summary}" if entry else name[:1].upper() + name[1:]
         sec.items.append(PlanItem(head))
         if case is not None:
             h = case.facts.handled(obj)

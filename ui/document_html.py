@@ -46,6 +46,7 @@ details.sc-checked summary {cursor:pointer; font-weight:600}
 /* phones (down to 390 px): transcript rows become cards, tables scroll sideways, rows wrap */
 @media (max-width: 640px) {
   .gradio-container {padding-left:6px !important; padding-right:6px !important}
+  .gradio-container h2 {white-space:nowrap; font-size:1.2em}
   .sc-transcript thead {display:none}
   .sc-transcript table, .sc-transcript tbody, .sc-transcript tr, .sc-transcript td {display:block; width:auto}
   .sc-transcript tr {border-bottom:1px solid #ddd; padding:4px 0}
@@ -76,6 +77,8 @@ def shown_shifts(analysis: dict[str, Any], show_all: bool = False) -> list[dict]
 
 def transcript_html(analysis: dict[str, Any], show_all: bool = False) -> str:
     """Transcript table with speaker, role, time, sentiment; shifts and moments marked inline."""
+    from coach.reports.labels import humanize
+
     utts = analysis.get("utterances") or []
     if not utts:
         return "<div class='sc-transcript'><p>No speech was found in this recording.</p></div>"
@@ -96,7 +99,7 @@ def transcript_html(analysis: dict[str, Any], show_all: bool = False) -> str:
                 f"<div class='shift-marker shift-{esc(s.get('direction'))}' data-utterance='{esc(u.get('id'))}'>"
                 f"{arrow} {esc(s.get('evidence'))} (strength {float(s.get('strength') or 0):.2f})</div>"
             )
-        badges = "".join(f"<span class='moment-badge'>{esc(m.get('type'))}</span>" for m in moments.get(u.get("id"), []))
+        badges = "".join(f"<span class='moment-badge'>{esc(humanize(m.get('type')))}</span>" for m in moments.get(u.get("id"), []))
         sent = u.get("sentiment")
         rows.append(
             f"<tr id='utt-{esc(u.get('id'))}'><td>{mmss(u.get('start'))}</td><td>{esc(u.get('id'))}</td>"

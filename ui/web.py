@@ -53,7 +53,7 @@ def build_blocks(services: "Services", jobs: "JobQueue") -> "gr.Blocks":
             gr.Markdown("## Sales Coach")
             who = gr.Markdown(elem_id="sc-who")
             gr.Button("Log out", link="/logout", size="sm", scale=0)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every page reachable on a phone
             with gr.Tab("Coach", id="coach"):
                 coach_chat.build(services, demo)
             with gr.Tab("Pre-visit", id="previsit"):

@@ -50,6 +50,13 @@ def make_celery(settings: "Settings") -> "Celery":
     """A Celery app for ``settings.queue.url`` with the one job task registered."""
     from kombu import Queue
 
+    from coach.errors import ConfigurationError
+
+    if not settings.queue.url.startswith(("redis://", "rediss://")):
+        raise ConfigurationError(
+            f"unsupported job queue URL {settings.queue.url!r}",
+            detail="SALESCOACH_QUEUE_URL must be redis://host:6379/0 (or rediss:// for TLS); empty = the embedded runner",
+        )
     app = _celery_cls()("salescoach", broker=settings.queue.url, set_as_current=False)
     app.conf.update(
         task_acks_late=True,

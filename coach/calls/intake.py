@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from coach.calls.jobs import latest_job_for_call
+from coach.calls.locks import cluster_lock
 from coach.calls.store import CallStore
 from coach.db.models import Account, Call
 from coach.errors import EmptyInputError, InputError, StorageFullError, TooLargeError, UnsupportedMediaError
@@ -244,7 +245,8 @@ def _submit(services: "Services", jobs: "JobQueue", stream: IO[bytes], *, filena
             incoming.rename(fixed)
             incoming = fixed
         user_id = principal.id if principal else None
-        with _lock_for((user_id, sha)):
+        # one call per (user, file) even when two API replicas receive it at once
+        with cluster_lock(services.db, f"upload:{user_id}:{sha}", _lock_for((user_id, sha))):
             existing = _existing_call(services, user_id, sha)
             if existing is not None:
                 log.info("duplicate upload of %s by user %s -> call %s", filename, user_id, existing.call_id)

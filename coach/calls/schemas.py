@@ -28,6 +28,7 @@ class Job(_Open):
     error: str | None = None
     attempts: int = 0
     worker: str | None = None
+    started_at: str | None = None
     params: dict[str, Any] = {}
     created_at: str | None = None
     updated_at: str | None = None

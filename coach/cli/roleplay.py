@@ -96,6 +96,12 @@ def _print_scorecard(sc: dict) -> None:
         console.print(f"[yellow]•[/] {f['check']}: {f['advice']}")
         if f.get("would_pass"):
             console.print(f"  What would have passed: {f['would_pass']}", markup=False)
+    if sc.get("debrief"):
+        from rich.markdown import Markdown
+
+        from coach.roleplay.debrief import debrief_md
+
+        console.print(Markdown(debrief_md(sc["debrief"]).replace("&#10004;", "✔").replace("&#10008;", "✘")))
         if f.get("example"):
             ex = f["example"]
             console.print(f"  [dim]won case {ex['case_id']}: {ex['quote'][:200]}[/]")
@@ -147,7 +153,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         persona_id: Optional[str] = typer.Option(None, "--persona", help="Persona id (see --list)."),
         list_: bool = typer.Option(False, "--list", help="List the personas."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the buyer's choices (same seed, same run)."),
+        seed: int = typer.Option(0, "--seed", help="Scenario variant: the same variant plays the same way; another gives a different conversation."),
         rep_lines: Optional[Path] = typer.Option(None, "--rep-lines", help="Scripted rep turns, one per line."),
         renderer: str = typer.Option(
             "auto", "--renderer", help="llm (the LLM speaks in the persona's voice), template, or auto (llm with an OpenAI-compatible endpoint, else template)."

@@ -27,7 +27,9 @@ QUESTION_ACTS = ("discovery_open", "discovery_closed", "clarify", "authority_que
 CLOSE_ACTS = ("pushy_close", "next_step")
 #: buyer acts that answer each intent
 ANSWERS: dict[str, tuple[str, ...]] = {
-    "close": ("accept_next_step", "refuse_close", "raise_objection", "counter_offer", "accept_offer", "end_call", "stall"),
+    "close": (
+        "accept_next_step", "refuse_close", "raise_objection", "counter_offer", "accept_offer", "end_call", "stall", "ask_price",
+    ),
     "price": ("counter_offer", "accept_offer", "raise_objection", "refuse_close", "end_call", "ask_price", "stall"),
     "question": ("answer", "reveal_need", "deflect"),
     "statement": (

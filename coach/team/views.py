@@ -83,7 +83,7 @@ def call_flags(metrics: dict[str, Any], unrecovered_negative_shifts: int) -> lis
         if low is not None and v < low:
             reasons.append(f"{label} {metric_value(name, v)}, below {metric_value(name, low)}")
     if unrecovered_negative_shifts >= NEGATIVE_SHIFT_FLAG:
-        reasons.append(f"customer cooled {unrecovered_negative_shifts} times without recovering")
+        reasons.append(f"Customer cooled {unrecovered_negative_shifts} times without recovering")
     return reasons
 
 

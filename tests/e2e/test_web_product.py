@@ -64,7 +64,8 @@ def server(tmp_path_factory):
     stub.state.mode, stub.state.delay_s = "slow", LLM_DELAY_S
     data = tmp_path_factory.mktemp("e2e-product")
     env = {**os.environ, "SALESCOACH_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
-           "SALESCOACH_LLM_PROVIDER": "openai", "SALESCOACH_LLM_BASE_URL": stub.url, "SALESCOACH_LLM_API_KEY": "x"}
+           "SALESCOACH_LLM_PROVIDER": "openai", "SALESCOACH_LLM_BASE_URL": stub.url, "SALESCOACH_LLM_API_KEY": "x",
+           "SALESCOACH_LLM_MODEL": "stub-model"}
     seeded = os.environ.get("SALESCOACH_E2E_SEEDED")  # a data dir `init --demo` made before (faster reruns)
     if seeded:
         import shutil
@@ -135,6 +136,24 @@ def _login(browser, base: str, user: str, path: str = "/", width: int = 1400):
     return page
 
 
+def _follow(page, link):
+    """Click an in-app link; the page it opened (a new tab, or this one)."""
+    try:
+        with page.context.expect_page(timeout=5000) as new:
+            link.click()
+        return new.value
+    except Exception:  # noqa: BLE001 - it opened in the same tab
+        return page
+
+
+def _tab(page, name: str) -> None:
+    """Open a tab, also when a narrow screen moved it into the tab bar's overflow menu."""
+    tab = page.get_by_role("tab", name=name).first
+    if not tab.is_visible():
+        page.locator(".overflow-menu, button.overflow-item-selected, [class*=overflow] button").first.click()
+    tab.click()
+
+
 def test_rep_fixes_roles_in_one_click_and_reanalyses_with_defaults(server, browser):
     base, call_id = server["base"], server["neutral"]
     page = _login(browser, base, "rep1", f"/?call={call_id}")
@@ -147,7 +166,7 @@ def test_rep_fixes_roles_in_one_click_and_reanalyses_with_defaults(server, brows
     page.screenshot(path=str(ARTIFACTS / "01-roles-unknown.png"), full_page=True)
 
     page.locator("#sc-roles-pick label").filter(has_text="Bo").first.click()  # the one click
-    panel.get_by_text("Bo is taken as the rep").wait_for(timeout=15000)
+    expect(page.locator("#sc-roles-question")).to_contain_text("Bo is taken as the rep", timeout=15000)
     expect(metrics).to_contain_text("Rep talk time (%)", timeout=10000)
     doc = _api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analysis"]
     assert {s["id"]: s["role"] for s in doc["speakers"]} == {"Ann": "customer", "Bo": "rep"}
@@ -202,12 +221,7 @@ def test_previsit_script_shows_plan_first_with_progress_and_clickable_citations(
 
     link = script.locator("a[href*='?case=']").first
     case_id = link.get_attribute("href").split("case=")[1]
-    try:
-        with page.context.expect_page(timeout=5000) as new:
-            link.click()
-        target = new.value
-    except Exception:  # noqa: BLE001 - the link opened in the same tab
-        target = page
+    target = _follow(page, link)
     target.locator("#sc-case").get_by_text(case_id).first.wait_for(timeout=30000)
     target.screenshot(path=str(ARTIFACTS / "05-case-from-citation.png"), full_page=True)
     page.context.close()
@@ -233,12 +247,11 @@ def test_manager_sees_a_trend_over_weeks_and_opens_a_flagged_call(server, browse
     assert "_" not in flagged.locator("table").inner_text().replace("e.g._", "")  # reasons in words
     page.screenshot(path=str(ARTIFACTS / "06-team.png"), full_page=True)
     first = ov["flagged"][0]
-    flagged.locator("a[href*='?call=']").first.click()
-    page.wait_for_url(f"**call={first['call_id']}**", timeout=30000)
-    page.get_by_text("Logged in as").wait_for(timeout=30000)
-    page.locator("#sc-call-header").get_by_text(first["call_id"]).wait_for(timeout=30000)
-    page.locator("#sc-transcript tbody tr").first.wait_for(timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "07-flagged-call.png"), full_page=True)
+    target = _follow(page, flagged.locator("a[href*='?call=']").first)  # one click
+    target.get_by_text("Logged in as").wait_for(timeout=30000)
+    target.locator("#sc-call-header").get_by_text(first["call_id"]).wait_for(timeout=30000)
+    target.locator("#sc-transcript tbody tr").first.wait_for(timeout=30000)
+    target.screenshot(path=str(ARTIFACTS / "07-flagged-call.png"), full_page=True)
     page.context.close()
 
 
@@ -249,7 +262,7 @@ def test_manager_sees_a_trend_over_weeks_and_opens_a_flagged_call(server, browse
 ])
 def test_phone_width_layout(server, browser, who, path, tab, name):
     page = _login(browser, server["base"], who, path.format(**server), width=390)
-    page.get_by_role("tab", name=tab).first.click()
+    _tab(page, tab)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth")

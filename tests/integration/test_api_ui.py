@@ -89,7 +89,8 @@ def test_calls_list_and_call_view_follow_permissions(ui, services):
     assert everything.count("class='shift-marker") == len(shifts) >= n_shifts
     assert "Good morning, thanks for making time today" in transcript_html
     metrics_rows = out[5]["data"]
-    assert ["questions_rep", detail["analysis"]["metrics"]["questions_rep"], "11-14 per discovery call"] in metrics_rows
+    # in users' words, the stored figure (the report and the team view show the same)
+    assert ["Questions asked by the rep", str(detail["analysis"]["metrics"]["questions_rep"]), "11-14 per discovery call"] in metrics_rows
 
     client.login("rep2")
     ev, out = client.call("calls_list", "", "", "")
@@ -153,13 +154,13 @@ def test_previsit_script_page_shows_cited_cases(ui, services):
     client.login("rep1")
     ev, out = client.call("previsit_script", "Westlake Riverside Hospital", "", "agree a trial")
     assert ev == "complete", out
-    md = out[0]
-    assert "### Opening" in md and "_Sources:" in md
+    status, md = out[0], out[1]  # the last event of the stream: plan first, then the phrased sections
+    assert status.startswith("Done in") and "### Opening" in md and "_Sources:" in md
     import re
 
-    shown = set(re.findall(r"`([a-z0-9][a-z0-9-]+-20\d\d)`", md))
+    shown = set(re.findall(r"\[([a-z0-9][a-z0-9-]+-20\d\d)\]\(/\?case=\1\)", md))  # each a link to the case view
     assert shown and shown <= {c.stem for c in cases}
-    assert out[1]["value"]["path"].endswith(".md")
+    assert out[2]["value"]["path"].endswith(".md") and out[3]["value"]["path"].endswith(".pdf")
     ev, err = client.call("previsit_script", None, "", "")
     assert ev == "error" and "give an account or notes" in err["error"]
 

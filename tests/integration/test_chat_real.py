@@ -4,6 +4,8 @@ local model through the retrieve-then-answer chain, and a tool-calling model ove
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import MODEL_CACHE
 from helpers.openai_stub_server import OpenAIStubServer, free_port
@@ -81,13 +83,32 @@ def test_local_model_chain_answers_with_checked_citations(local_services) -> Non
     reply = ChatService(local_services).ask(None, None, QUESTION)
     tokens = list(reply)
     ans = reply.answer
-    assert ans.ok and ans.mode == "chain" and ans.model.startswith("SmolLM2")
+    assert ans.ok and ans.mode in ("chain", "extractive") and ans.model.startswith("SmolLM2")
     assert len(tokens) > 3 and ans.first_token_s is not None
     ids = [c.id for c in ans.citations]
     assert ids[0] == "won-hospital-price" and "won-bakery-logistics" not in ids
     assert "Sources:\n- [won-hospital-price]" in ans.text
     assert "$1" not in ans.text, "the injected instruction in the case must not steer the answer"
     assert all(d not in ans.text for d in ans.dropped_citations)
+
+
+def test_every_shown_sentence_is_supported_and_follow_ups_keep_the_context(local_services) -> None:
+    from coach.chat.grounding import EXTRACTIVE_LEAD
+    from scripts_gen.casefacts import number_set
+
+    chat = ChatService(local_services)
+    first = chat.ask(None, None, QUESTION).collect()
+    body = first.text.split("\n\nSources:")[0]
+    case_text = {cid: text for cid, text in CASES.items()}
+    for line in body.splitlines():
+        ids = re.findall(r"\[([\w.:-]+)\]", line)
+        if line.startswith(EXTRACTIVE_LEAD) or not line.strip():
+            continue
+        support = " ".join(case_text[i] for i in ids if i in case_text)
+        assert number_set(re.sub(r"\[[^\]]+\]", "", line)) <= number_set(support), f"unsupported: {line}"
+    assert "<<<" not in first.text and not re.search(r"(?m)^\s*[A-D]\)", first.text)
+    follow = chat.ask(first.session_id, None, "And what convinced the ER director?").collect()
+    assert "won-hospital-price" in [c.id for c in follow.citations], "the follow-up keeps the case in context"
 
 
 def test_nothing_relevant_and_empty_kb(local_services, tmp_path) -> None:

@@ -143,8 +143,8 @@ def test_malicious_call_uploads_are_refused_or_failed(api, tmp_path, record_prop
         assert str(p.resolve()).startswith(str(root)) and p.resolve().parent.parent in (
             api.services.settings.uploads_dir.resolve(), (root / "quarantine"))
         assert "\x00" not in p.name and "\u202e" not in p.name and ".." not in p.name, p.name
-    _write_figures(malicious_files=len(CALL_CORPUS) + len(DOC_CORPUS), malicious_rejected=len(rejected),
-                   neutralised=len(NEUTRAL_CORPUS))
+    _write_figures(malicious_files=len(CALL_CORPUS) + len(NEUTRAL_CORPUS), malicious_rejected=len(rejected),
+                   malicious_neutralised=len(NEUTRAL_CORPUS))
     record_property("outcomes", outcomes)
 
 
@@ -158,6 +158,7 @@ def test_malicious_knowledge_documents_are_refused(name, payload, tmp_path):
     with pytest.raises(RetrievalError) as err:
         load_file(path, max_bytes=200 * 1024 * 1024)
     assert str(err.value)
+    _write_figures(malicious_files=1, malicious_rejected=1)
 
 
 def test_html_payload_is_rendered_inert(api):

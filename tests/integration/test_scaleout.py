@@ -217,6 +217,21 @@ def test_uploads_through_both_replicas_each_job_done_once_same_as_embedded(clust
         assert _comparable(theirs) == _comparable(mine)
 
 
+def test_same_file_on_both_replicas_at_once_makes_one_call(cluster):
+    name, data = real_transcripts(1, skip=20)[0]
+    toks = [token(cluster.url(0)), token(cluster.url(1))]
+
+    def post(i: int) -> httpx.Response:
+        return httpx.post(f"{cluster.url(i % 2)}/api/v1/calls", headers={"Authorization": f"Bearer {toks[i % 2]}"},
+                          files={"file": (name, data)}, timeout=60)
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [202], [r.text for r in responses]
+    assert len({r.json()["call_id"] for r in responses}) == 1
+    assert cluster.wait_jobs([responses[0].json()["job_id"]])[0]["status"] == "done"
+
+
 def test_session_from_replica_a_works_on_replica_b(cluster):
     a, b = cluster.url(0), cluster.url(1)
     tok = token(a)
@@ -273,7 +288,6 @@ def test_worker_killed_mid_transcription_job_finishes_on_the_other(cluster):
     stored = CallStore(cluster.db, Settings(storage_root=Path(cluster.env["SALESCOACH_STORAGE_ROOT"]))).get_call(res["call_id"])
     assert stored["status"] == "analyzed"
     assert hashlib.sha256(Path(stored["stored_path"]).read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
-    cluster.start_worker("worker2")  # back to two (it comes up while the next test runs)
 
 
 def test_redis_restart_during_backlog_loses_nothing_runs_nothing_twice(cluster):

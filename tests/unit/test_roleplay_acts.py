@@ -22,8 +22,13 @@ def test_need_linked_value_only_for_revealed_needs():
 
 
 def test_objection_handling_steps():
-    r = classify("That's a fair concern, I understand. What specifically worries you? Does that address it?")
-    assert {"acknowledge", "clarify", "confirm"} <= set(r.acts)
+    r = classify("That's a fair concern, I understand. What specifically worries you?")
+    assert {"acknowledge", "clarify"} <= set(r.acts)
+    # a check that the answer landed follows an answer (this turn's or the previous one's)
+    r = classify("A plant like yours cut rework by 30% with the same sensors. Does that address it?")
+    assert {"evidence", "confirm"} <= set(r.acts)
+    assert "confirm" in classify("Does that address it?", TurnContext(prev_rep_acts={"evidence"})).acts
+    assert "confirm" not in classify("Is this something your team raised?").acts
 
 
 def test_pushy_close_next_step_and_monologue():
@@ -36,7 +41,7 @@ def test_pushy_close_next_step_and_monologue():
 def test_chinese_acts():
     r = classify("我理解您的顾虑。您具体担心什么？数据显示货损降低了40%，一年就回本。")
     assert {"acknowledge", "clarify"} <= set(r.acts) and {"evidence", "roi"} & set(r.acts)
-    assert "confirm" in classify("这样回答了您的问题吗？").acts
+    assert "confirm" in classify("这样回答了您的问题吗？", TurnContext(prev_rep_acts={"roi"})).acts
     assert "pushy_close" in classify("这个优惠仅限今天，我们今天就签合同吧？").acts
     assert "next_step" in classify("我们下周三安排两周试用，可以吗？").acts
 

@@ -142,3 +142,14 @@ def test_worker_rejects_unknown_queues(tmp_path, monkeypatch, queues):
     monkeypatch.setenv("SALESCOACH_QUEUE_URL", "redis://127.0.0.1:1/0")
     res = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "worker", "--queues", queues])
     assert res.exit_code != 0 and "queue" in (res.output + str(res.exception))
+
+
+def test_a_queue_url_that_is_not_redis_is_refused(tmp_path):
+    from coach.errors import ConfigurationError
+    from coach.services import Services
+    from coach.settings import Settings
+
+    s = Settings.for_tests(tmp_path)
+    s.queue.url = "amqp://guest@localhost//"
+    with pytest.raises(ConfigurationError, match="redis://"):
+        Services(s).jobs
