@@ -12,6 +12,7 @@ on this machine. Writes ``benchmarks/results/scaleout_api.json``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import os
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def main() -> None:
                 p.kill()
         redis.stop()
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
     one, two = results["1 replica"], results["2 replicas"]
     table = [[name, one[name]["p50_ms"], one[name]["p95_ms"], two[name]["p50_ms"], two[name]["p95_ms"],
               round(two[name]["p95_ms"] / one[name]["p95_ms"], 2), one[name]["errors"] + two[name]["errors"]] for name in one]

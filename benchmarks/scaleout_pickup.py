@@ -12,6 +12,7 @@ submitted after the previous one finished. Writes ``benchmarks/results/scaleout_
 from __future__ import annotations
 
 import argparse
+import shutil
 import io
 import os
 import sys
@@ -105,6 +106,7 @@ def main() -> None:
     finally:
         redis.stop()
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
     result = {"benchmark": "scaleout_pickup", "machine": machine(), "rows": rows,
               "p50_ratio_celery_vs_embedded": round(rows[1]["p50_ms"] / max(rows[0]["p50_ms"], 1e-3), 2)}
     write_results("scaleout_pickup", result)

@@ -18,6 +18,7 @@ the smallest c with mean wait (Erlang C) under 15 minutes; machines = c / 2.
 from __future__ import annotations
 
 import argparse
+import shutil
 import math
 import os
 import sys
@@ -130,6 +131,7 @@ def main() -> None:
         cluster.db.engine.dispose()
         services.db.engine.dispose()
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
     one, two = rows
     wall_h_per_call = 0.5 / two["per_worker_rate"]  # a 30-min call on one of 2 workers per machine
     model = [workers_needed(r, wall_h_per_call) for r in (50, 300, 2000)]

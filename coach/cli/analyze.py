@@ -8,9 +8,7 @@ call stays recorded with its error and original file.
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any, Optional
 

@@ -96,15 +96,15 @@ def _print_scorecard(sc: dict) -> None:
         console.print(f"[yellow]•[/] {f['check']}: {f['advice']}")
         if f.get("would_pass"):
             console.print(f"  What would have passed: {f['would_pass']}", markup=False)
+        if f.get("example"):
+            ex = f["example"]
+            console.print(f"  [dim]won case {ex['case_id']}: {ex['quote'][:200]}[/]")
     if sc.get("debrief"):
         from rich.markdown import Markdown
 
         from coach.roleplay.debrief import debrief_md
 
         console.print(Markdown(debrief_md(sc["debrief"]).replace("&#10004;", "✔").replace("&#10008;", "✘")))
-        if f.get("example"):
-            ex = f["example"]
-            console.print(f"  [dim]won case {ex['case_id']}: {ex['quote'][:200]}[/]")
 
 
 def _speak(svc, persona_lang: str, text: str, speak_dir: Path, turn: int) -> None:

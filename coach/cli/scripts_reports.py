@@ -12,7 +12,6 @@ matches, unknown call, invalid analysis JSON, ...).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Optional
 

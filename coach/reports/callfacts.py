@@ -8,7 +8,6 @@ published conversation-intelligence defaults (docs/contracts/metrics.md). Every 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from coach.roleplay.buyer_lines import format_price
+from coach.roleplay.missed import ACT_WORDS
 from coach.roleplay.personas import Persona
 from coach.roleplay.state import PROFILES, BuyerState
 
@@ -71,28 +72,29 @@ def debrief(persona: Persona, st: BuyerState, trace: list[dict]) -> dict[str, An
 
 def debrief_md(d: dict[str, Any]) -> str:
     """The debrief as short markdown for the web page."""
-    out = ["### What the buyer was hiding", f"**Needs uncovered: {d['needs_uncovered']}**"]
+    out = ["### What the buyer was hiding", f"**Needs uncovered: {d['needs_uncovered']}**\n"]
     for n in d["needs"]:
         mark = "&#10004;" if n["uncovered"] else "&#10008;"
         when = f" (your question at turn {n['asked_at_turn']})" if n["asked_at_turn"] is not None else ""
         tied = "; you tied value to it" if n["value_tied"] else ""
         out.append(f"- {mark} {n['need']}{when}{tied}")
     if d["objections"]:
-        out.append("**Objections on the buyer's mind**")
+        out.append("\n**Objections on the buyer's mind**")
         for o in d["objections"]:
             state = "settled" if o["settled"] else ("raised, not settled" if o["raised"] else "never came up")
-            out.append(f"- \"{o['objection']}\" - {state}; what settles it: {', '.join(o['what_settles_it'])}")
+            settles = " or ".join(ACT_WORDS.get(a, a.replace("_", " ")) for a in o["what_settles_it"])
+            out.append(f"- \"{o['objection']}\" - {state}; what settles it: {settles}")
     dm = d["decision_makers"]
     if dm["others"]:
         who = ", ".join(dm["others"])
         role = "the buyer decides, with" if dm["buyer_decides"] else "the decision needs"
-        out.append(f"**Decision:** {role} {who}; {'you asked about them' if dm['reached'] else 'you never asked about them'}.")
+        out.append(f"\n**Decision:** {role} {who}; {'you asked about them' if dm['reached'] else 'you never asked about them'}.")
     out.append(
-        f"**How close you got:** interest {d['interest']['reached']} of the {d['interest']['needed']} this buyer needs "
+        f"\n**How close you got:** interest {d['interest']['reached']} of the {d['interest']['needed']} this buyer needs "
         f"to agree, trust {d['trust']['reached']} of {d['trust']['needed']}."
     )
     if d.get("money"):
         m = d["money"]
         deal = f"; you agreed {m['deal']}" if m.get("deal") else ""
-        out.append(f"**Money:** the buyer aimed for {m['target']} and could stretch to {m['limit']}{deal}.")
+        out.append(f"\n**Money:** the buyer aimed for {m['target']} and could stretch to {m['limit']}{deal}.")
     return "\n".join(out)

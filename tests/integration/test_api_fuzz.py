@@ -46,6 +46,7 @@ def live_api(services):
     passwords._hasher = None
 
 
+@pytest.mark.slow  # ~90 s on 2 cores (776 requests); part of CI
 def test_fuzz_every_operation_as_every_role(live_api, services):
     import requests
     import schemathesis

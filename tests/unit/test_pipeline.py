@@ -144,7 +144,7 @@ def test_rep_speaker_override(fakes, wav):
 
 def test_unknown_rep_speaker_warns(fakes, wav):
     a = analyzer().analyze(wav, AnalyzeOptions(rep_speaker="S9"))
-    assert any("--rep-speaker 'S9' is not a speaker" in w for w in a.warnings)
+    assert any("the chosen rep 'S9' is not a speaker" in w for w in a.warnings)
 
 
 def test_enrolled_voice_matches_rep(fakes, wav):
