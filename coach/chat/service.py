@@ -176,10 +176,13 @@ class ChatService:
                    timeout_s=llm.timeout_s, context_tokens=llm.context_tokens)
         kept: list[str] = []
         dropped = 0
+        gap = ""  # the space or line break after the last kept sentence, sent with the next one
         for piece in checked_pieces(stream_sentences(s), checker):
             if piece.ok:
-                kept.append(piece.text)
-                yield piece.text
+                text = piece.text.rstrip(" \n")
+                out, gap = gap + text, piece.text[len(text):]
+                kept.append(out)
+                yield out
             else:
                 dropped += 1
                 answer.unsupported.append(piece.text.strip())

@@ -138,7 +138,7 @@ def test_options_reach_the_stages(fakes, wav):
 def test_rep_speaker_override(fakes, wav):
     a = analyzer().analyze(wav, AnalyzeOptions(rep_speaker="S2"))
     roles = {s.id: (s.role, s.role_evidence) for s in a.speakers}
-    assert roles["S2"][0] == "rep" and "--rep-speaker S2" in roles["S2"][1]
+    assert roles["S2"][0] == "rep" and "chosen as the rep (S2)" in roles["S2"][1]
     assert roles["S1"][0] == "customer"
 
 
