@@ -273,7 +273,7 @@ def report_md(report: dict[str, Any] | None, *, call_id: str | None = None) -> s
     if nxt:
         if isinstance(nxt, dict):
             who = f"**{esc(nxt.get('name', ''))}** ({esc(nxt.get('role', ''))})"
-            reason = esc(nxt.get("reason", "")).replace("_", " ")
+            reason = esc(nxt.get("reason", ""))
             blocks.append(f"### Next practice\nOn the **Role-play** page, practise with {who}: {reason}")
         else:
             blocks.append(f"### Next practice\n{esc(nxt)}")
@@ -286,11 +286,7 @@ def report_md(report: dict[str, Any] | None, *, call_id: str | None = None) -> s
     return "\n\n".join(blocks)
 
 
-SCORE_LABELS = {
-    "talk_ratio": "Rep talk time", "questions_rep": "Questions asked", "longest_monologue_s": "Longest monologue",
-    "patience_s": "Pause before answering", "objection_handling": "Objection handling", "next_step": "Next step agreed",
-    "customer_sentiment": "Customer sentiment", "overall": "Overall",
-}
+from coach.reports.labels import SCORES as SCORE_LABELS  # noqa: E402
 
 
 def _source_words(source: Any) -> str:

@@ -24,6 +24,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "roleplay_score": ("Role-play score", "/100"),
 }
 
+#: report score areas (0-100 each)
+SCORES: dict[str, str] = {
+    "talk_ratio": "Rep talk time", "questions_rep": "Questions asked", "longest_monologue_s": "Longest monologue",
+    "patience_s": "Pause before answering", "objection_handling": "Objection handling", "next_step": "Next step agreed",
+    "customer_sentiment": "Customer sentiment", "overall": "Overall",
+}
+
 MOMENTS: dict[str, str] = {
     "objection": "Objection",
     "pricing": "Pricing",

@@ -262,9 +262,12 @@ def _next_practice(services: "Services", improvements: list[dict[str, Any]], sco
         return (-int(same_language), -int(bool(focus)), -int(p.industry == industry), p.id)
 
     best = sorted(personas, key=rank)[0]
-    reason = (f"weakest area: {weakest} ({crit.get(weakest)}/100)" if weakest else "general practice")
+    from coach.reports.labels import SCORES
+
+    reason = (f"weakest area: {SCORES.get(weakest, weakest).lower()} ({crit.get(weakest)}/100)" if weakest
+              else "general practice")
     if objection and best.agenda_item(objection) is not None:
-        reason += f"; this buyer raises the {objection} objection"
+        reason += f"; this buyer raises the {objection.replace('-', ' ')} objection"
     return {"persona_id": best.id, "name": best.name, "role": best.role, "industry": best.industry,
             "rubric": best.rubric, "reason": reason, "command": f"salescoach roleplay --persona {best.id}"}
 
