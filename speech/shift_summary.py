@@ -78,7 +78,7 @@ def summarize(shifts: Iterable[Any], utterance_ids: list[str] | None = None) -> 
     return ShiftSummary(
         customer=len(cust), customer_negative=len(neg), customer_positive=len(pos),
         customer_negative_unrecovered=unrec, rep=len(items) - len(cust),
-        key=[_get(s, "utterance_id") for s in key_shifts(items)],
+        key=[str(uid) for s in key_shifts(items) if (uid := _get(s, "utterance_id")) is not None],
     )
 
 

@@ -15,20 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services
-
-#: broker queue of each job kind; everything that is not a recording analysis is short
-ANALYSIS_QUEUE = "analysis"
-SHORT_QUEUE = "reports"
-QUEUES = (ANALYSIS_QUEUE, SHORT_QUEUE)
-
-
-def queue_for(kind: str) -> str:
-    """Recordings go to ``analysis``; reports, re-roles and ingests to ``reports`` so a
-    backlog of recordings never blocks them."""
-    return ANALYSIS_QUEUE if kind == "analyze" else SHORT_QUEUE
-
 
 @runtime_checkable
 class JobBackend(Protocol):

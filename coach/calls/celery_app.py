@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from coach.calls.backends import ANALYSIS_QUEUE, QUEUES, SHORT_QUEUE, queue_for
+from coach.calls.queues import ANALYSIS_QUEUE, QUEUES, SHORT_QUEUE, queue_for
 from coach.errors import DependencyMissingError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +36,16 @@ TASK_NAME = "salescoach.run_job"
 
 _lock = threading.Lock()
 _worker_services: "Services | None" = None
+#: builds a worker's services; set by ``salescoach worker`` (the composition root sits
+#: above this module, so it is handed in rather than imported)
+_services_factory: "Callable[[Settings], Services] | None" = None
+
+
+def configure_worker(services: "Services", factory: "Callable[[Settings], Services]") -> None:
+    """Give this worker process its services and the factory a forked pool child uses."""
+    global _worker_services, _services_factory
+    with _lock:
+        _worker_services, _services_factory = services, factory
 
 
 def _celery_cls() -> Any:
@@ -100,9 +110,9 @@ def worker_services(settings: "Settings") -> "Services":
     global _worker_services
     with _lock:
         if _worker_services is None:
-            from coach.services import Services
-
-            _worker_services = Services(settings)
+            if _services_factory is None:
+                raise RuntimeError("worker services not configured: start jobs with `salescoach worker`")
+            _worker_services = _services_factory(settings)
         return _worker_services
 
 

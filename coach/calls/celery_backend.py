@@ -7,7 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from coach.calls.backends import QUEUES
+from coach.calls.queues import QUEUES
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services

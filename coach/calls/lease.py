@@ -96,7 +96,7 @@ def sweep(
     ``lost_in(queue)`` says whether the broker may have lost messages of that queue
     (fewer messages than queued jobs); long-waiting jobs of other queues are a plain
     backlog and are not published twice."""
-    from coach.calls.backends import queue_for
+    from coach.calls.queues import queue_for
 
     from sqlalchemy import select, update
 
@@ -231,7 +231,7 @@ class Sweeper:
         jobs (unknown depth counts as lost: republishing is harmless, only wasteful)."""
         from sqlalchemy import func, select
 
-        from coach.calls.backends import QUEUES, queue_for
+        from coach.calls.queues import QUEUES, queue_for
         from coach.db.models import Job
 
         if self.broker_depth is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from coach.calls.backends import QUEUES, queue_for
+from coach.calls.queues import QUEUES, queue_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services

@@ -74,6 +74,13 @@ class SentenceCheck:
     ok: bool
     reason: str | None = None
     cited: list[str] = field(default_factory=list)
+    #: ids the model cited that were not retrieved (removed from ``text``)
+    foreign: list[str] = field(default_factory=list)
+
+
+def _is_case_id(token: str) -> bool:
+    """``[won-price-1]`` is a citation; ``[PHONE]`` (a redaction placeholder) or ``[Note]`` is not."""
+    return bool(re.search(r"[-_.:\d]", token))
 
 
 @dataclass
@@ -137,12 +144,18 @@ class SupportChecker:
         return sum(1 for w in words if w in got or w[:5] in stems) / len(words) >= MIN_PLAIN_OVERLAP
 
     def check(self, sentence: str) -> SentenceCheck:
-        cited = list(dict.fromkeys(CITE_RE.findall(sentence)))
-        body = CITE_RE.sub("", sentence)
+        # a citation of a case that was not retrieved is removed (and reported), the rest is checked
+        foreign = [c for c in dict.fromkeys(CITE_RE.findall(sentence)) if _is_case_id(c) and c not in self.passages]
+        for c in foreign:
+            sentence = re.sub(r"\s*,?\s*(?:as in\s*)?\[" + re.escape(c) + r"\]", "", sentence)
+        cited = [c for c in dict.fromkeys(CITE_RE.findall(sentence)) if _is_case_id(c)]
+        body = CITE_RE.sub(lambda m: "" if _is_case_id(m.group(1)) else m.group(0), sentence)
         numbers, names = numbers_in(body), _names(sentence)
-        unknown = [c for c in cited if c not in self.passages]
-        if unknown:
-            return SentenceCheck(sentence, False, "cites a case that was not retrieved: " + ", ".join(unknown))
+        result = self._check(sentence, body, cited, numbers, names)
+        result.foreign = foreign
+        return result
+
+    def _check(self, sentence: str, body: str, cited: list[str], numbers: list[str], names: set[str]) -> SentenceCheck:
         words = _content_words(body)
         if len(words) < MIN_WORDS or _ECHO.match(body.strip()) or body.rstrip().endswith(("?", "？")):
             return SentenceCheck(sentence, False, "not an answer (too short, a question or an echo of the prompt)")
@@ -235,6 +248,7 @@ class Piece:
     text: str
     ok: bool
     reason: str | None = None
+    foreign: list[str] = field(default_factory=list)
 
 
 def checked_pieces(sentences: Iterable[str], checker: SupportChecker) -> Iterator[Piece]:
@@ -255,9 +269,9 @@ def checked_pieces(sentences: Iterable[str], checker: SupportChecker) -> Iterato
                 if c.ok:
                     sep = "\n" if ends_line else " "
                     prefix = "- " if lead else ""
-                    yield Piece(prefix + c.text + sep, True)
+                    yield Piece(prefix + c.text + sep, True, foreign=c.foreign)
                 else:
-                    yield Piece(sentence, False, c.reason)
+                    yield Piece(sentence, False, c.reason, foreign=c.foreign)
         line_start = ends_line
         if ends_line:
             skip_line = False

@@ -99,6 +99,7 @@ class ChatService:
         body = yield from (self._agent_turn(answer, text, history, tools) if agent
                            else self._chain_turn(answer, text, history, tools))
         cleaned, valid, dropped = check_citations(body, set(tools.evidence.cases))
+        dropped = list(dict.fromkeys(answer.dropped_citations + dropped))
         if dropped:
             answer.notes.append("removed citations of cases that were not retrieved: " + ", ".join(dropped))
         cases = list(tools.evidence.cases.values())
@@ -178,6 +179,7 @@ class ChatService:
         dropped = 0
         gap = ""  # the space or line break after the last kept sentence, sent with the next one
         for piece in checked_pieces(stream_sentences(s), checker):
+            answer.dropped_citations.extend(c for c in piece.foreign if c not in answer.dropped_citations)
             if piece.ok:
                 text = piece.text.rstrip(" \n")
                 out, gap = gap + text, piece.text[len(text):]

@@ -39,7 +39,7 @@ def worker(
     from celery.signals import worker_process_init
 
     from coach.calls import celery_app
-    from coach.calls.backends import QUEUES
+    from coach.calls.queues import QUEUES
     from coach.calls.lease import Sweeper, worker_id
 
     services = _services(ctx)
@@ -58,7 +58,7 @@ def worker(
     app = celery_app.make_celery(settings)
     # the main process runs the jobs itself with one slot (no fork); prefork children
     # drop the parent's database connections and build their own services
-    celery_app._worker_services = services
+    celery_app.configure_worker(services, type(services))
     worker_process_init.connect(lambda **_: celery_app.reset_after_fork(), weak=False)
     wid = worker_id()
     sweeper = Sweeper(

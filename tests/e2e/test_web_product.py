@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 #: a call in which nobody can tell who sells
 NEUTRAL = "Ann: Good morning.\nBo: Good morning to you.\nAnn: The weather was nice on the way here.\nBo: Yes, it was a lovely drive.\n"
-LLM_DELAY_S = 1.5
+LLM_DELAY_S = 1.0
 
 
 def _api(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
@@ -66,24 +66,25 @@ def server(tmp_path_factory):
     env = {**os.environ, "SALESCOACH_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "SALESCOACH_LLM_PROVIDER": "openai", "SALESCOACH_LLM_BASE_URL": stub.url, "SALESCOACH_LLM_API_KEY": "x",
            "SALESCOACH_LLM_MODEL": "stub-model"}
-    seeded = os.environ.get("SALESCOACH_E2E_SEEDED")  # a data dir `init --demo` made before (faster reruns)
-    if seeded:
-        import shutil
-
-        shutil.copytree(seeded, data, dirs_exist_ok=True)
-    else:
-        subprocess.run([sys.executable, "-m", "coach.cli", "init", "--demo"], env=env, cwd=REPO, check=True, timeout=400,
-                       capture_output=True)
     (data / "neutral.txt").write_text(NEUTRAL, encoding="utf-8")
+    # the demo organisation as `init --demo` seeds it (users, accounts, the six demo calls over
+    # several weeks), with the hospital cases only in the knowledge base (a quicker ingest)
+    cases = data / "cases"
+    cases.mkdir()
+    for case in (REPO / "knowledge" / "cases").glob("med-*.md"):
+        (cases / case.name).write_text(case.read_text(encoding="utf-8"), encoding="utf-8")
     seed = (
         "import json, sys\nfrom pathlib import Path\nfrom coach.services import Services\nfrom coach.settings import Settings\n"
-        "from coach.calls.store import CallStore\nfrom coach.auth.users import get_principal\n"
-        "s = Services(Settings()); st = CallStore(s.db, s.settings)\n"
+        "from coach.demo import seed as demo\nfrom coach.calls.store import CallStore\nfrom coach.auth.users import get_principal\n"
+        "s = Services(Settings()); r = demo.DemoReport(); d = s.settings.knowledge_dir / 'demo'\n"
+        "demo.init_schema(s); demo.seed_users(s, d, r); demo.seed_accounts(s, d, r)\n"
+        "demo.seed_kb(s, Path(sys.argv[2]), r); demo.seed_calls(s, d / 'calls', r)\n"
+        "assert not r.errors, r.errors\nst = CallStore(s.db, s.settings)\n"
         "cid = st.create_call(Path(sys.argv[1]), user_id=get_principal(s.db, 'rep1').id, title='Neutral small talk')\n"
         "st.analyze_call(cid, s.analyzer)\nprint(json.dumps({'neutral': cid}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", seed, str(data / "neutral.txt")], env=env, cwd=REPO, check=True,
-                         timeout=120, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", seed, str(data / "neutral.txt"), str(cases)], env=env, cwd=REPO,
+                         check=True, timeout=300, capture_output=True, text=True)
     ids = json.loads(out.stdout.strip().splitlines()[-1])
     port = free_port()
     log = (data / "serve.log").open("w")

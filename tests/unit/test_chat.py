@@ -73,7 +73,8 @@ def test_chain_answer_streams_cites_and_keeps_injection_in_the_data_block(settin
 
 
 def test_citations_outside_the_evidence_are_dropped(settings) -> None:
-    llm = FakeChatModel(responses=["Offer a loan unit [won-price-1], as in [made-up-99]. Call [PHONE]."])
+    llm = FakeChatModel(responses=["Offer a loan unit to the hospital [won-price-1], as in [made-up-99]. "
+                                   "Call the hospital at [PHONE] and offer the loan unit."])
     ans = ChatService(make(settings, llm=llm)).ask(None, None, "hospital price too high").collect()
     assert ans.dropped_citations == ["made-up-99"] and "made-up-99" not in ans.text
     assert "[won-price-1]" in ans.text and "[PHONE]" in ans.text

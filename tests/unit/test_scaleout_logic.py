@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from coach.calls import jobs as jobmod
-from coach.calls.backends import ANALYSIS_QUEUE, SHORT_QUEUE, build_job_backend, queue_for
+from coach.calls.backends import build_job_backend
+from coach.calls.queues import ANALYSIS_QUEUE, SHORT_QUEUE, queue_for
 from coach.calls.lease import Heartbeat, sweep
 from coach.settings import QueueSettings
 

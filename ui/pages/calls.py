@@ -387,9 +387,14 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
     def write_report(call_id: str | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> Any:
         from ui.document_html import report_md
 
+        from coach.calls.roles import roles_state
+
         p = principal_of(services, request)
         if not call_id:
             raise gr.Error("Open a call first.")
+        doc = views.get_call_detail(services, p, call_id).get("analysis")
+        if doc is not None and not roles_state(doc)["known"]:
+            raise gr.Error("Choose which speaker is the rep first (above the tabs): there is no report while the roles are unknown.")
         out = views.get_report(services, jobs, p, call_id)
         t0 = time.monotonic()
         while out["status"] == "pending" and time.monotonic() - t0 < 600:
