@@ -151,7 +151,12 @@ def chinese(sample: int) -> dict:
         hits = [[(int(pr) == lab,)] for pr, (lab, _) in zip(pred, rows)]
         acc = lambda items: sum(x[0] for x in items) / len(items)  # noqa: E731
         pos_rate = sum(lab for lab, _ in rows) / len(rows)
+        y = np.array([lab for lab, _ in rows])
+        balanced = (np.mean(pred[y == 1]) + np.mean(~pred[y == 0])) / 2
         out[name] = {"n": len(rows), "accuracy": round(acc([h[0] for h in hits]), 3), "ci95": bootstrap(hits, acc),
+                     "balanced_accuracy": round(float(balanced), 3),
+                     "recall_positive": round(float(np.mean(pred[y == 1])), 3),
+                     "recall_negative": round(float(np.mean(~pred[y == 0])), 3),
                      "majority_class_accuracy": round(max(pos_rate, 1 - pos_rate), 3),
                      "seconds_incl_cache": round(secs, 1)}
     return {"split": "never trained or tuned on (English-trained head, zero-shot); fixed random sample, seed 0",
@@ -170,9 +175,9 @@ def markdown(res: dict) -> str:
                          f"[{m[k]['ci95'][0]:+.3f}, {m[k]['ci95'][1]:+.3f}]")
     zh = res["chinese"]["sets"]
     lines += ["", "**Chinese reviews, binary (zero-shot: trained on English MELD only)**", "",
-              md_table(["set", "n", "accuracy", "95% CI", "majority class"],
+              md_table(["set", "n", "accuracy", "95% CI", "majority class", "balanced accuracy"],
                        [[k, v["n"], v["accuracy"], f"[{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]",
-                         v["majority_class_accuracy"]] for k, v in zh.items()])]
+                         v["majority_class_accuracy"], v["balanced_accuracy"]] for k, v in zh.items()])]
     return "\n".join(lines)
 
 

@@ -14,6 +14,10 @@ from scripts_gen.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 
+#: words of objection ids written as acronyms in labels
+ACRONYMS = {"roi": "ROI", "it": "IT", "ev": "EV", "er": "ER", "icu": "ICU", "crm": "CRM", "erp": "ERP", "api": "API"}
+
+
 @dataclass(frozen=True)
 class PlaybookEntry:
     id: str
@@ -27,7 +31,8 @@ class PlaybookEntry:
 
     @property
     def label(self) -> str:
-        return self.id.replace("-", " ")
+        """The id in words: ``roi-proof`` -> ``ROI proof``."""
+        return " ".join(ACRONYMS.get(w, w) for w in self.id.replace("_", "-").split("-"))
 
     def text(self) -> str:
         """Everything the entry says (numbers in a playbook-backed claim must appear here)."""

@@ -46,11 +46,18 @@ details.sc-checked summary {cursor:pointer; font-weight:600}
 /* phones (down to 390 px): transcript rows become cards, tables scroll sideways, rows wrap */
 @media (max-width: 640px) {
   .gradio-container {padding-left:6px !important; padding-right:6px !important}
-  .gradio-container h2 {white-space:nowrap; font-size:1.2em}
+  #sc-title {min-width:8.5em !important; flex:0 0 auto !important}
+  #sc-title h2 {white-space:nowrap !important; font-size:1.2em}
+  /* tables keep readable columns and scroll sideways instead of breaking words */
+  .gradio-container .table-wrap th, .gradio-container .table-wrap td {min-width:6.5em}
+  .gradio-container .table-wrap .header-content, .gradio-container .table-wrap .cell-wrap {word-break:normal !important;
+    overflow-wrap:normal !important}
+  .gradio-container .prose table th, .gradio-container .prose table td {min-width:6em; word-break:normal}
   .sc-transcript thead {display:none}
   .sc-transcript table, .sc-transcript tbody, .sc-transcript tr, .sc-transcript td {display:block; width:auto}
   .sc-transcript tr {border-bottom:1px solid #ddd; padding:4px 0}
-  .sc-transcript td {border:none; padding:1px 4px; display:inline-block}
+  .sc-transcript table, .sc-transcript td {border:none !important}
+  .sc-transcript td {padding:1px 4px; display:inline-block}
   .sc-transcript td:nth-child(4) {display:block}
   .gradio-container .prose table {display:block; overflow-x:auto; max-width:100%}
   .gradio-container .row {flex-wrap:wrap}

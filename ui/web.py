@@ -50,7 +50,7 @@ def build_blocks(services: "Services", jobs: "JobQueue") -> "gr.Blocks":
 
     with gr.Blocks(title="Sales Coach", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         with gr.Row():
-            gr.Markdown("## Sales Coach")
+            gr.Markdown("## Sales Coach", elem_id="sc-title")
             who = gr.Markdown(elem_id="sc-who")
             gr.Button("Log out", link="/logout", size="sm", scale=0)
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every page reachable on a phone

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-
 if TYPE_CHECKING:  # pragma: no cover
     from coach.services import Services
+
 
 @runtime_checkable
 class JobBackend(Protocol):

@@ -63,7 +63,10 @@ def metric_value(key: str, value: Any) -> str:
 
 def humanize(tag: str) -> str:
     """``roi-proof`` / ``next_step`` -> ``Roi proof`` / ``Next step`` (tags, check ids)."""
-    text = str(tag or "").replace("_", " ").replace("-", " ").strip()
+    from scripts_gen.playbook import ACRONYMS
+
+    words = [ACRONYMS.get(w, w) for w in str(tag or "").replace("_", " ").replace("-", " ").split()]
+    text = " ".join(words)
     return MOMENTS.get(str(tag), text[:1].upper() + text[1:])
 
 

@@ -131,6 +131,9 @@ class TurnContext:
 
     #: hidden needs as (id, cues, value keywords)
     needs: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    #: needs and public facts to compare a question with: by meaning, a question about a
+    #: need reveals it too (need_match.py)
+    sheet: Sheet | None = None
     revealed_needs: set[str] = field(default_factory=set)
     #: reference price for plausibility of extracted numbers (list price or budget)
     ref_price: float | None = None
@@ -150,7 +153,7 @@ class RepActs:
     questions_open: int
     questions_closed: int
     prices: list[float]
-    #: hidden needs whose cue appeared in a question of this turn
+    #: hidden needs a question of this turn asked about (cue word or meaning)
     needs_asked: list[str]
     #: revealed needs referenced by a value statement of this turn
     needs_linked: list[str]
@@ -274,8 +277,9 @@ def _nearest_need(sentence: str, needs: list[tuple[str, list[str], list[str]]], 
 
 def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
     """Acts of one rep turn: the embedding classifier per sentence, plus exact patterns;
-    ``ctx`` adds the persona's need cues and the prices so far."""
+    ``ctx`` adds the persona's needs (cue words and descriptions) and the prices so far."""
     from coach.roleplay.act_model import classify_sentences
+    from coach.roleplay.need_match import match_need  # noqa: PLC0415 - loads the encoder
 
     ctx = ctx or TurnContext()
     raw = (text or "").strip()
@@ -317,6 +321,10 @@ def classify(text: str, ctx: TurnContext | None = None) -> RepActs:
             for need_id, cues, _kw in ctx.needs:
                 if need_id not in needs_asked and any(_has_word(s_low, c) for c in cues):
                     needs_asked.append(need_id)
+            if ctx.sheet is not None:
+                by_meaning = match_need(sent.text, ctx.sheet)
+                if by_meaning and by_meaning not in needs_asked:
+                    needs_asked.append(by_meaning)
         if any(a in VALUE_ACTS for a in names):
             linked_sentences.append(sent.text)
 

@@ -15,6 +15,7 @@ from typing import Any
 from coach.errors import InputError
 from coach.roleplay.acts import TurnContext, classify
 from coach.roleplay.examples import CaseLibrary
+from coach.roleplay.need_match import Sheet, need_text
 from coach.roleplay.personas import Persona
 from coach.roleplay.policy import choose
 from coach.roleplay.buyer_lines import Renderer, TemplateRenderer
@@ -68,6 +69,7 @@ class Simulation:
         extra = [k for a in p.objection_agenda if a.trigger.when == "competitor_mentioned" for k in a.trigger.keywords]
         return TurnContext(
             needs=[(n.id, n.cues, n.keywords) for n in p.hidden_needs],
+            sheet=Sheet({n.id: need_text(n) for n in p.hidden_needs}, tuple(p.background)),
             revealed_needs=set(self.state.revealed_needs),
             ref_price=p.budget.list_price or p.budget.amount,
             prev_rep_price=self.state.rep_prices[-1] if self.state.rep_prices else None,

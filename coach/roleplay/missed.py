@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from coach.roleplay.act_model import TURNS_FILE
+from coach.roleplay.transcript import quote, raised_objection
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.roleplay.personas import Persona
@@ -97,8 +98,6 @@ def _where(act: str, turns: list[dict]) -> int | None:
 
 def would_pass(check: "Check", res: "CheckResult", turns: list[dict], persona: "Persona") -> tuple[str, int | None]:
     """(what would have passed, the rep turn it is about) for a failed check."""
-    from coach.roleplay.scoring import quote
-
     r = check.rule
     lang = persona.language
 
@@ -126,8 +125,6 @@ def would_pass(check: "Check", res: "CheckResult", turns: list[dict], persona: "
         i = max(reps, key=lambda j: turns[j].get("words", 0)) if reps else None
         return at(i, f"make one point and hand the turn back with a question{ex('discovery_open')}.")
     if r.type == "objection_step":
-        from coach.roleplay.scoring import raised_objection
-
         step = r.step or "acknowledge"
         missed = res.objections[0] if res.objections else None
         raised_at = next((k for k, t in enumerate(turns) if missed and raised_objection(t) == missed), None)

@@ -22,6 +22,7 @@ from coach.roleplay.acts import REP_ACTS
 from coach.roleplay.examples import CaseLibrary
 from coach.roleplay.missed import ACT_WORDS, would_pass
 from coach.roleplay.personas import Persona, format_validation_error, read_yaml
+from coach.roleplay.transcript import quote, raised_objection
 
 log = logging.getLogger(__name__)
 
@@ -144,14 +145,6 @@ def _w(act: str | None) -> str:
     return ACT_WORDS.get(act or "", (act or "").replace("_", " "))
 
 
-def quote(turns: list[dict], idx: int, limit: int = 90) -> str:
-    t = turns[idx]
-    text = " ".join(t["text"].split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f'turn {idx} ({t["speaker"]}): "{text}"'
-
-
 def _quotes(turns: list[dict], idxs: list[int], n: int = 3) -> str:
     parts = [quote(turns, i) for i in idxs[:n]]
     if len(idxs) > n:
@@ -165,15 +158,6 @@ def _rep(turns: list[dict]) -> list[int]:
 
 def _with_act(turns: list[dict], act: str) -> list[int]:
     return [i for i in _rep(turns) if act in turns[i].get("acts", [])]
-
-
-def raised_objection(t: dict) -> str | None:
-    """The objection a buyer turn raises for the first time (as its act, or after an answer)."""
-    if t["speaker"] != "buyer":
-        return None
-    if t.get("act") == "raise_objection" and not t.get("repeat"):
-        return t.get("objection")
-    return t.get("then_objection")
 
 
 def _objection_windows(turns: list[dict]) -> list[tuple[str, int, list[int]]]:

@@ -150,6 +150,11 @@ def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, s
     page.get_by_role("tab", name="Emotion timeline").click()
     page.locator("#sc-timeline img, #sc-timeline svg, #sc-timeline canvas").first.wait_for(timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "03-timeline.png"), full_page=True)
+    if not any(s["role"] == "rep" for s in doc["speakers"]):
+        # nobody can tell who sells on this clip: no score until the user says who the rep is (one click)
+        page.locator("#sc-roles").get_by_text("Which speaker is the rep?").first.wait_for(timeout=30000)
+        page.locator("#sc-roles-pick label").first.click()
+        page.locator("#sc-roles-question").get_by_text("is taken as the rep").wait_for(state="attached", timeout=30000)
     page.get_by_role("tab", name="Report").click()
     page.get_by_role("button", name="Write report").click()
     page.locator("#sc-report").get_by_text("Summary").first.wait_for(timeout=180000)

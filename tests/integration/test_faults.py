@@ -124,7 +124,10 @@ class Server:
     def start(self) -> "Server":
         self.proc = Proc(salescoach_cmd("serve", "--host", "127.0.0.1", "--port", str(self.port)), self.env,
                          self.root / "server.log", port=self.port).start()
-        wait_port(self.port, timeout=120, proc=self.proc.proc)
+        try:
+            wait_port(self.port, timeout=120, proc=self.proc.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"the server did not come up: {exc}\n{self.proc.tail()}") from exc
         return self
 
     @property

@@ -53,8 +53,8 @@ def test_streaming_over_http(server) -> None:
 
 def test_script_over_http_shows_the_plan_first_and_every_claim_is_grounded(server, tmp_path) -> None:
     cases = ["med-eastbank-portascan-2025", "med-harborview-portascan-2025", "med-northgate-clearview-2025"]
-    svc, _ = services_over_cases(tmp_path, cases, llm_settings={"timeout_s": 60, "max_new_tokens": 48})
-    svc.__dict__["llm"] = model(server)
+    svc, _ = services_over_cases(tmp_path, cases, llm_settings={"timeout_s": 60, "max_new_tokens": 24})
+    svc.__dict__["llm"] = model(server, max_new_tokens=24)
     svc.__dict__.pop("writer", None)
     import_directory(svc.db, REPO_ROOT / "knowledge" / "demo")
     events = list(stream_script(svc, account="Westlake Riverside Hospital", goal="agree a two-week trial"))

