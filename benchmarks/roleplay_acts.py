@@ -39,6 +39,11 @@ EVAL_ACTS = tuple(a for a in HEAD_ACTS if a != "other")
 COARSE = ("greeting", "question", "acknowledge", "evidence", "value_statement")
 
 
+#: last row id of the first labelled batch; later Chinese rows were added to lift Chinese
+#: (new rows got their split by the same hash rule)
+FIRST_ZH_BATCH_LAST_ID = "rt0809"
+
+
 def classifier_acts(text: str) -> set[str]:
     """The classifier's acts of a turn, with the exact price/discount patterns the product
     adds (a number or "10% off" is a price offer)."""
@@ -132,6 +137,28 @@ def main() -> None:
             },
             "latency_ms_median": {"classifier": round(1000 * statistics.median(lat_new), 1), "patterns": round(1000 * statistics.median(lat_old), 2)},
         },
+    }
+    # Chinese in detail: the first 28 test turns (seen once before the added rows) vs the added ones
+    zh_parts = {
+        "all": [i for i, t in enumerate(test) if t.lang == "zh"],
+        f"first written (ids up to {FIRST_ZH_BATCH_LAST_ID}, seen once before)": [
+            i for i, t in enumerate(test) if t.lang == "zh" and t.id <= FIRST_ZH_BATCH_LAST_ID
+        ],
+        "added later": [i for i, t in enumerate(test) if t.lang == "zh" and t.id > FIRST_ZH_BATCH_LAST_ID],
+    }
+    out["rep_turns_test"]["zh_detail"] = {
+        name: {
+            "turns": len(idx),
+            **{
+                sysname: {
+                    "macro_f1": round(macro([gold[i] for i in idx], [pred[i] for i in idx], EVAL_ACTS), 3),
+                    "macro_f1_ci95": boot([gold[i] for i in idx], [pred[i] for i in idx], EVAL_ACTS),
+                }
+                for sysname, pred in (("classifier", new), ("patterns", old))
+            },
+        }
+        for name, idx in zh_parts.items()
+        if idx
     }
     if (args.data / "dialogues").is_dir():
         for name, rows in (

@@ -37,31 +37,30 @@ CSS_TEMPLATE = """
 .shift-positive {background:#e9f7ef; color:#196f3d; border:1px solid #a9dfbf}
 .moment-badge {display:inline-block; margin-left:4px; padding:0 5px; border-radius:6px; font-size:0.8em;
   background:#eef; color:#334}
+/* Gradio scopes these rules inside its container itself: no .gradio-container prefix here */
 /* one font stack everywhere; the CJK fonts (fonts-noto-cjk, setup.sh) render Chinese */
-body, .gradio-container, .gradio-container .prose, .gradio-container input, .gradio-container textarea,
-.gradio-container table {font-family: FONT_STACK !important}
+div, span, p, li, td, th, label, input, textarea, button, h1, h2, h3, h4 {font-family: FONT_STACK}
 details.sc-checked {margin-top:8px; color:#444; font-size:0.92em}
 details.sc-checked summary {cursor:pointer; font-weight:600}
 #sc-roles {border:2px solid #e8a317}
-/* phones (down to 390 px): transcript rows become cards, tables scroll sideways, rows wrap */
+/* table headers and ids break between words, never inside one */
+#sc-calls-table th *, #sc-metrics th *, #sc-team-reps th * {word-break:normal !important; overflow-wrap:normal !important}
+#sc-calls-table td:first-child * {white-space:nowrap}
+/* phones (down to 390 px): transcript rows become cards, tables keep readable columns and
+   scroll sideways instead of breaking words, rows wrap */
 @media (max-width: 640px) {
-  .gradio-container {padding-left:6px !important; padding-right:6px !important}
   #sc-title {min-width:8.5em !important; flex:0 0 auto !important}
   #sc-title h2 {white-space:nowrap !important; font-size:1.2em}
-  /* tables keep readable columns and scroll sideways instead of breaking words */
-  .gradio-container .table-wrap th, .gradio-container .table-wrap td {min-width:6.5em}
-  .gradio-container .table-wrap .header-content, .gradio-container .table-wrap .cell-wrap {word-break:normal !important;
-    overflow-wrap:normal !important}
-  .gradio-container .prose table th, .gradio-container .prose table td {min-width:6em; word-break:normal}
   .sc-transcript thead {display:none}
   .sc-transcript table, .sc-transcript tbody, .sc-transcript tr, .sc-transcript td {display:block; width:auto}
   .sc-transcript tr {border-bottom:1px solid #ddd; padding:4px 0}
   .sc-transcript table, .sc-transcript td {border:none !important}
-  .sc-transcript td {padding:1px 4px; display:inline-block}
+  .sc-transcript td {padding:1px 4px; display:inline-block; min-width:0 !important}
   .sc-transcript td:nth-child(4) {display:block}
-  .gradio-container .prose table {display:block; overflow-x:auto; max-width:100%}
-  .gradio-container .row {flex-wrap:wrap}
-  .gradio-container .tab-nav button, .gradio-container [role=tab] {padding-left:8px; padding-right:8px}
+  .prose table {display:block; overflow-x:auto; max-width:100%}
+  table {table-layout:auto !important}
+  table th, table td {min-width:6.5em !important; word-break:normal !important; overflow-wrap:normal !important}
+  table th *, table td * {word-break:normal !important; overflow-wrap:normal !important}
 }
 """
 

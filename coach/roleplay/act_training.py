@@ -61,6 +61,13 @@ class Turn:
     split: str
 
 
+def split_for(text: str) -> str:
+    """The split of a labelled rep turn, fixed by a hash of its text when it is written
+    (first 8 hex digits of SHA-256 mod 100: < 60 train, < 75 dev, else test)."""
+    bucket = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 100
+    return "train" if bucket < 60 else "dev" if bucket < 75 else "test"
+
+
 def read_turns(path: Path = TURNS_FILE) -> list[Turn]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -4,7 +4,8 @@ What the rep is doing (asking, acknowledging, reflecting, pitching, proving, clo
 comes from the embedding classifier (``act_model``: multilingual e5 + a head trained on
 labelled turns, see ``act_training``), sentence by sentence. Patterns are kept only where
 they are exact: money amounts and discounts, dates, the words "price"/"competitor", the
-buyer's own number being accepted, and the persona's need cues. A turn usually has
+buyer's own number being accepted, and the persona's need cue words; which hidden need a
+question is about is otherwise decided by meaning (``need_match``). A turn usually has
 several acts ("Fair. Which two tools are those?" = acknowledge + clarify); each act keeps
 the sentence or phrase that triggered it, which becomes scorecard evidence.
 """
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from coach.roleplay.need_match import Sheet
 
 #: rep acts, in the order they are reported
 REP_ACTS: tuple[str, ...] = (

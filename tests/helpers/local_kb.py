@@ -29,5 +29,7 @@ def services_over_cases(root: Path, case_ids: Iterable[str], *, llm_settings: di
     settings = Settings.for_tests(root / "data")
     for name, value in llm_settings.items():
         setattr(settings.llm, name, value)
+    # the plumbing tests run the smallest model (fast); test_llm_quality.py runs the default one
+    model_kwargs.setdefault("local_model", "smollm2-135m")
     svc = Services(settings, llm=LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, **model_kwargs))
     return svc, svc.kb.ingest([src])

@@ -75,7 +75,7 @@ def settings_kb(tmp_path_factory) -> Settings:
 def local_services(settings_kb) -> Services:
     s = settings_kb.model_copy(deep=True)
     s.llm.provider = "local"
-    llm = LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24)
+    llm = LocalChatModel(local_model="smollm2-135m", cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24)
     return Services(s, llm=llm)
 
 

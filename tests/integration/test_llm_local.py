@@ -22,7 +22,8 @@ RULES = "You are a sales coach. Answer in two sentences using only the data. " +
 
 @pytest.fixture(scope="module")
 def local() -> LocalChatModel:
-    return LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24, timeout_s=60)
+    return LocalChatModel(local_model="smollm2-135m", cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24,
+                          timeout_s=180)
 
 
 def ask(model, injection: str, **kw):
@@ -34,7 +35,7 @@ def ask(model, injection: str, **kw):
 
 def test_loads_once_from_the_pinned_file(local) -> None:
     first = local.loaded
-    assert LocalChatModel(cache_dir=str(MODEL_CACHE)).loaded is first, "one load per process"
+    assert LocalChatModel(local_model="smollm2-135m", cache_dir=str(MODEL_CACHE)).loaded is first, "one load per process"
     path, name = model_file("smollm2-135m")
     assert name == "SmolLM2-135M-Instruct.Q4_1" and first.path == path and first.load_s < 30
 

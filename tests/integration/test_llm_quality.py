@@ -5,6 +5,7 @@ unsupported number or a withheld fact reaches the user."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -34,7 +35,10 @@ BUYER_MIN_FROM_MODEL = 2  # of 6 lines
 
 @pytest.fixture(scope="module")
 def model() -> LocalChatModel:
-    return LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=64, timeout_s=120)
+    """The default local model (coach.llm.catalog.DEFAULT_MODEL): what a fresh install runs
+    (SALESCOACH_TEST_LLM=<catalog name> tries another)."""
+    return LocalChatModel(local_model=os.environ.get("SALESCOACH_TEST_LLM", ""), cache_dir=str(MODEL_CACHE),
+                          temperature=0.0, max_new_tokens=64, timeout_s=600)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +60,7 @@ def test_script_points_are_mostly_phrased_by_the_model_and_never_invent(svc, mod
     assert len(points) == 8
     phrased = 0
     for sec, item in points:
-        p = _phrase_item(item, sec, ModelWriter(model), validator, max_tokens=64, timeout_s=120,
+        p = _phrase_item(item, sec, ModelWriter(model), validator, max_tokens=64, timeout_s=600,
                          context_tokens=2048, on_token=None)
         if p.text is None:
             continue
@@ -79,7 +83,7 @@ def test_chat_shows_only_supported_sentences(model, question) -> None:
               "snippet": best_snippet(kb.get_case(h.id).body, question)} for h in kb.search(question, k=4)]
     passages = {c["id"]: case_passage_text(c) for c in cases}
     checker = SupportChecker([Passage(ref=i, text=t) for i, t in passages.items()], question)
-    s = stream(model, build_messages(question, cases, [], []), max_tokens=128, timeout_s=120)
+    s = stream(model, build_messages(question, cases, [], []), max_tokens=128, timeout_s=600)
     pieces = list(checked_pieces(stream_sentences(s), checker))
     assert s.result.ok and pieces, s.result.error
     for p in (p for p in pieces if p.ok):
@@ -106,7 +110,7 @@ def test_buyer_lines_come_from_the_model_when_they_pass_and_never_leak(model) ->
         req = BuyerLineRequest(act=act, content=content, voice=voice, rep_text="What matters most to you here?",
                                required=["¥850,000"] if act == "counter_offer" else [], withheld=withheld,
                                withheld_numbers=["900000", "1000000"])
-        line = phrase_buyer_line(model, req, max_tokens=64, timeout_s=120)
+        line = phrase_buyer_line(model, req, max_tokens=64, timeout_s=600)
         assert "spoiled" not in line.text and "audit" not in line.text.lower()
         assert not ({"900000", "1000000"} & number_set(line.text))
         from_model += line.source == "llm"

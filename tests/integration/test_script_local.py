@@ -71,7 +71,8 @@ def test_http_path_redacts_and_the_validator_catches_invented_claims(svc) -> Non
         try:
             s = generate_script(svc, notes="ER director Dr. Chen (13812345678, chen@westlake.example.cn) says Norvale is cheaper")
         finally:
-            svc.__dict__["llm"] = LocalChatModel(cache_dir=str(MODEL_CACHE), temperature=0.0, max_new_tokens=24)
+            svc.__dict__["llm"] = LocalChatModel(local_model="smollm2-135m", cache_dir=str(MODEL_CACHE), temperature=0.0,
+                                                 max_new_tokens=24)
         sent = stub.sent_text()
     assert stub.requests and "13812345678" not in sent and "chen@westlake.example.cn" not in sent
     reasons = s["validation"]["reasons"]

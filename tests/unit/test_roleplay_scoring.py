@@ -47,7 +47,7 @@ def test_poor_rep_fails_with_specific_evidence_and_won_case_feedback():
     sim, card = run("icu-nurse-manager", "poor_en.txt")
     assert sim.state.outcome == "walked_away" and card["total"] < 20
     checks = {c["id"]: c for crit in card["criteria"] for c in crit["checks"]}
-    assert checks["no-pushy-close"]["passed"] is False and "sign the contract today" in checks["no-pushy-close"]["evidence"]
+    assert checks["no-pushy-close"]["passed"] is False and "can we close it today" in checks["no-pushy-close"]["evidence"]
     assert checks["no-monologue"]["passed"] is False and "words" in checks["no-monologue"]["evidence"]
     assert card["feedback"], "failed checks get coaching feedback"
     for fb in card["feedback"]:

@@ -209,7 +209,7 @@ def build(services: "Services", jobs: "JobQueue", demo: "gr.Blocks") -> None:
                 interactive=False,
                 elem_id="sc-calls-table",
                 max_height=360,
-                column_widths=["13%", "19%", "6%", "13%", "9%", "7%", "7%", "8%", "5%", "13%"],
+                column_widths=["14%", "18%", "6%", "12%", "9%", "8%", "7%", "9%", "6%", "11%"],
                 wrap=True,
             )
             with gr.Row():

@@ -34,11 +34,11 @@ def flagged_md(ov: dict[str, Any]) -> str:
     total, calls = ov.get("flagged_total", len(items)), ov.get("calls_total")
     head = (f"**{total} of {calls} analysed calls are outside a benchmark**" if calls else f"**{total} flagged calls**")
     head += f"; the {len(items)} most serious first." if total > len(items) else ", most serious first."
-    rows = ["| call | rep | when | why |", "|---|---|---|---|"]
+    rows = ["| call | why | rep | when |", "|---|---|---|---|"]
     for f in items:
         why = "; ".join(esc(r) for r in f["reasons"])
-        rows.append(f"| {call_link(f['call_id'], f['title'] or f['call_id'])} | {esc(f['user'] or '-')} | "
-                    f"{when(f['created_at'])} | {why} |")
+        rows.append(f"| {call_link(f['call_id'], f['title'] or f['call_id'])} | {why} | {esc(f['user'] or '-')} | "
+                    f"{when(f['created_at'])} |")
     return head + "\n\n" + "\n".join(rows)
 
 
