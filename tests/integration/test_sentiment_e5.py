@@ -85,11 +85,11 @@ def _zh_sample(shared_data, name, per_class):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "floor"), [("waimai_10k.csv", 0.7), ("chnsenticorp_htl_all.csv", 0.55)])
+@pytest.mark.parametrize(("name", "floor"), [("waimai_10k.csv", 0.72), ("chnsenticorp_htl_all.csv", 0.62)])
 def test_chinese_reviews_get_sentiment(shared_data, name, floor):
     """An English-trained head scores Chinese through e5: balanced accuracy above chance
-    (measured on 1,000 each: 0.80 food delivery, 0.75 hotels; on this sample of short
-    reviews 0.78 and 0.60: positive hotel reviews that mention a complaint read negative)."""
+    (measured on 1,000 each: 0.80 food delivery, 0.75 hotels; on this sample of 40 + 40 short
+    reviews 0.81 and 0.71: positive hotel reviews that mention a complaint read negative)."""
     from speech.sentiment import score_sentiment
     from speech.types import Utterance
 
@@ -101,7 +101,6 @@ def test_chinese_reviews_get_sentiment(shared_data, name, floor):
         hits[label] += (score >= 0) == bool(label)
     balanced = (hits[0] + hits[1]) / len(rows)
     assert balanced > floor, hits
-    print(name, hits)
 
 
 @pytest.mark.slow

@@ -41,19 +41,26 @@ def test_a_won_case_is_refused_and_unknown_ids_are_clear(svc) -> None:
         retro_one(svc, "nope-123")
 
 
-def test_call_retro_finds_causes_with_utterance_evidence(svc) -> None:
-    a = svc.analyzer.analyze(WESTLAKE)
-    ids = {u.id for u in a.utterances}
-    r = retro_call(a, load_playbook(svc.settings.knowledge_dir), call_id="c1")
-    assert r["causes"]
-    assert all(e["utterance_id"] in ids for c in r["causes"] for e in c["evidence"])
-    # without its closing lines, the call has no next step
+def _cut(a: CallAnalysis, n: int = 20) -> CallAnalysis:
+    """The call without its closing lines (so without its next step)."""
     cut = a.model_copy(deep=True)
-    cut.utterances = cut.utterances[:20]
+    cut.utterances = cut.utterances[:n]
     cut.moments = [m for m in cut.moments if m.utterance_id in {u.id for u in cut.utterances}]
     cut.emotion_shifts = [s for s in cut.emotion_shifts if s.utterance_id in {u.id for u in cut.utterances}]
+    return cut
+
+
+def test_call_retro_finds_causes_with_utterance_evidence(svc) -> None:
+    # the whole demo call ends well (next steps agreed; the sentiment head, issue 10, sees
+    # no unrecovered cooling), so the retrospective reads the call without its closing lines
+    a = svc.analyzer.analyze(WESTLAKE)
+    r = retro_call(a, load_playbook(svc.settings.knowledge_dir), call_id="c1")
+    assert "no_next_step" not in [c["reason"] for c in r["causes"]]
+    cut = _cut(a)
+    ids = {u.id for u in cut.utterances}
     r2 = retro_call(cut, load_playbook(svc.settings.knowledge_dir))
-    assert "no_next_step" in [c["reason"] for c in r2["causes"]]
+    assert r2["causes"] and "no_next_step" in [c["reason"] for c in r2["causes"]]
+    assert all(e["utterance_id"] in ids for c in r2["causes"] for e in c["evidence"])
     empty = retro_call(CallAnalysis(utterances=[u for u in a.utterances if u.role == "rep"]), load_playbook(svc.settings.knowledge_dir))
     assert empty["warnings"]
 
@@ -62,7 +69,7 @@ def test_team_view_ranks_reasons_by_industry_including_lost_calls(svc) -> None:
     from coach.calls.store import CallStore
     from coach.db.models import Account, Call
 
-    a = svc.analyzer.analyze(WESTLAKE)
+    a = _cut(svc.analyzer.analyze(WESTLAKE))  # a lost call that ended without a next step
     store = CallStore(svc.db, svc.settings)
     with svc.db.session() as s:
         acc = Account(name="Westlake", industry="medical-devices")
