@@ -8,7 +8,7 @@ import html
 from typing import Any, Iterable
 
 from coach.team.views import TARGETS, call_flags
-from speech.shift_summary import key_shifts, summarize_doc
+from coach.calls.views import shift_summary, shown_shifts
 
 
 def esc(x: Any) -> str:
@@ -74,13 +74,6 @@ def _css() -> str:
 CSS = _css()
 
 
-def shown_shifts(analysis: dict[str, Any], show_all: bool = False) -> list[dict]:
-    """The shifts a page marks: the customer's strongest few by default, every shift
-    (the rep's included) when the user asks (``speech.shift_summary``)."""
-    every = analysis.get("emotion_shifts") or []
-    return list(every) if show_all else key_shifts(every)
-
-
 def transcript_html(analysis: dict[str, Any], show_all: bool = False) -> str:
     """Transcript table with speaker, role, time, sentiment; shifts and moments marked inline."""
     from coach.reports.labels import humanize
@@ -113,7 +106,7 @@ def transcript_html(analysis: dict[str, Any], show_all: bool = False) -> str:
             f"<td>{esc(u.get('text'))}{badges}{''.join(marks)}</td>"
             f"<td>{'' if sent is None else f'{float(sent):+.2f}'}</td></tr>"
         )
-    summ = summarize_doc(analysis)
+    summ = shift_summary(analysis)
     if not summ.customer + summ.rep:
         text = "No emotional shifts detected."
     elif show_all:
@@ -167,7 +160,7 @@ def _roles_known(analysis: dict[str, Any]) -> bool:
 def flags_md(analysis: dict[str, Any]) -> str:
     if not _roles_known(analysis):
         return ""
-    reasons = call_flags(analysis.get("metrics") or {}, summarize_doc(analysis).customer_negative_unrecovered)
+    reasons = call_flags(analysis.get("metrics") or {}, shift_summary(analysis).customer_negative_unrecovered)
     if not reasons:
         return "Within every benchmark."
     return "**Flagged:** " + "; ".join(reasons)

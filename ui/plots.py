@@ -1,7 +1,7 @@
 """Plots for the web app (matplotlib, rendered by ``gr.Plot``).
 
 ``emotion_timeline`` draws each speaker's sentiment over the call, with the customer's
-strongest emotion shifts (``speech.shift_summary.key_shifts``, the same ones the transcript
+strongest emotion shifts (``coach.calls.views.shown_shifts``, the same ones the transcript
 marks by default) marked where they happened (down-triangle = the speaker cooled,
 up-triangle = warmed) and labelled with its utterance id, so the marker can be found in
 the transcript below the plot.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from speech.shift_summary import key_shifts
+from coach.calls.views import shown_shifts
 
 SHIFT_COLORS = {"negative": "#c0392b", "positive": "#1e8449"}
 
@@ -46,7 +46,7 @@ def emotion_timeline(analysis: dict[str, Any]) -> Any:
         ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, label=f"{speaker} ({role})",
                 linestyle="-" if role != "rep" else "--")
     starts = {u.get("id"): float(u.get("start", 0.0)) for u in utts}
-    shown = key_shifts(analysis.get("emotion_shifts") or [])
+    shown = shown_shifts(analysis)
     for shift in shown:
         direction = shift.get("direction", "negative")
         x = float(shift.get("time", starts.get(shift.get("utterance_id"), 0.0)))

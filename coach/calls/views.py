@@ -16,6 +16,7 @@ from coach.calls.roles import roles_state
 from coach.calls.store import call_result_fields
 from coach.db.models import Account, Analysis, Call, Report, ReportComment, User
 from coach.errors import InputError, NotFoundError
+from speech.shift_summary import ShiftSummary, key_shifts, summarize_doc
 
 if TYPE_CHECKING:  # pragma: no cover
     from coach.calls.jobs import JobQueue
@@ -25,6 +26,19 @@ log = logging.getLogger(__name__)
 
 CALL_STATUSES = ("pending", "analyzing", "analyzed", "failed")
 TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".json"}
+
+
+def shown_shifts(analysis: dict[str, Any], show_all: bool = False) -> list[dict]:
+    """The shifts a page marks: the customer's strongest few by default, every shift
+    (the rep's included) when the user asks; counted as on every other surface
+    (``speech.shift_summary``)."""
+    every = analysis.get("emotion_shifts") or []
+    return list(every) if show_all else key_shifts(every)
+
+
+def shift_summary(analysis: dict[str, Any]) -> ShiftSummary:
+    """The call's shift counts as the report, team view and flags read them."""
+    return summarize_doc(analysis)
 
 
 def _iso(dt: Any) -> str | None:
