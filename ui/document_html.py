@@ -124,7 +124,7 @@ def transcript_html(analysis: dict[str, Any], show_all: bool = False) -> str:
 def metrics_rows(analysis: dict[str, Any]) -> list[list[Any]]:
     """[metric, value, target] rows for a Dataframe, in users' words with units; the
     values are the stored figures (the report and the team view show the same)."""
-    from coach.reports.labels import metric_label, metric_value
+    from coach.reports.labels import METRICS, metric_value
 
     m = analysis.get("metrics") or {}
     if not _roles_known(analysis):
@@ -143,11 +143,11 @@ def metrics_rows(analysis: dict[str, Any]) -> list[list[Any]]:
         "filler_words_per_min",
     ):
         if key in m:
-            rows.append([metric_label(key), metric_value(key, m[key]), TARGETS.get(key, "")])
+            rows.append([METRICS[key][0], metric_value(key, m[key]), TARGETS.get(key, "")])  # the value carries the unit
     roles = {sp.get("id"): sp.get("role") for sp in analysis.get("speakers") or []}
     for speaker, wpm in sorted((m.get("words_per_minute") or {}).items()):
         who = f"{speaker}, {roles.get(speaker) or 'unknown'}"
-        rows.append([f"Speaking pace ({who}, words/min)", f"{float(wpm):.0f}", "110-160"])
+        rows.append([f"Speaking pace ({who})", f"{float(wpm):.0f} words/min", "110-160 words/min"])
     return rows
 
 
@@ -251,7 +251,7 @@ def report_md(report: dict[str, Any] | None, *, call_id: str | None = None) -> s
             if imp.get("example_case"):
                 lines.append(f"  - Won example: {_case_ref(imp['example_case'])}")
         blocks.append("\n".join(lines))
-    from coach.reports.labels import humanize, metric_label, metric_value
+    from coach.reports.labels import humanize, metric_name, metric_value
 
     scores = report.get("scores") or {}
     if scores:
@@ -264,7 +264,7 @@ def report_md(report: dict[str, Any] | None, *, call_id: str | None = None) -> s
         for b in bench:
             key = str(b.get("metric"))
             band = f"{metric_value(key, b.get('low'))} to {metric_value(key, b.get('high'))}"
-            rows.append(f"| {esc(metric_label(key))} | {esc(metric_value(key, b.get('value')))} | {esc(band)} | "
+            rows.append(f"| {esc(metric_name(key))} | {esc(metric_value(key, b.get('value')))} | {esc(band)} | "
                         f"{esc(b.get('verdict'))} | {esc(_source_words(b.get('source')))} |")
         blocks.append("### Against benchmarks\n| metric | this call | target | verdict | source |\n|---|---|---|---|---|\n"
                       + "\n".join(rows))

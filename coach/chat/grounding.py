@@ -128,6 +128,7 @@ class SupportChecker:
         self.passages = {p.ref: p for p in passages}
         self._lower = {ref: p.text.lower() + " " + p.title.lower() for ref, p in self.passages.items()}
         self._numbers = {ref: number_set(p.text + " " + p.title) for ref, p in self.passages.items()}
+        self._question = set(_content_words(question))
         self._words = {ref: set(_content_words(text)) for ref, text in self._lower.items()}
         # plain sentences are measured against the passages only: echoing the question is no answer
         self._vocab = set().union(*self._words.values()) if self._words else set()
@@ -159,6 +160,8 @@ class SupportChecker:
         words = _content_words(body)
         if len(words) < MIN_WORDS or _ECHO.match(body.strip()) or body.rstrip().endswith(("?", "？")):
             return SentenceCheck(sentence, False, "not an answer (too short, a question or an echo of the prompt)")
+        if self._question and sum(1 for w in words if w in self._question) / len(words) >= 0.8:
+            return SentenceCheck(sentence, False, "repeats the question")
         if cited or numbers or names:
             refs = cited or list(self.passages)
             support = [r for r in refs if self._supports(r, numbers, names) and self._on_topic(r, words)]

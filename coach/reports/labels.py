@@ -18,7 +18,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "questions_rep_open": ("  of which open questions", ""),
     "questions_rep_closed": ("  of which closed questions", ""),
     "questions_customer": ("Questions asked by the customer", ""),
-    "filler_words_per_min": ("Filler words (rep)", "per min"),
+    "filler_words_per_min": ("Filler words by the rep", "per min"),
     "words_per_minute": ("Speaking pace", "words/min"),
     "negative_customer_shifts": ("Customer cooled, mean per call", ""),
     "roleplay_score": ("Role-play score", "/100"),
@@ -43,6 +43,11 @@ def metric_label(key: str) -> str:
     """``"Longest rep monologue (s)"`` for ``longest_monologue_s``."""
     label, unit = METRICS.get(key, (humanize(key), ""))
     return f"{label} ({unit})" if unit else label
+
+
+def metric_name(key: str) -> str:
+    """``"Longest rep monologue"``: the label alone, for tables whose values carry the unit."""
+    return METRICS.get(key, (humanize(key), ""))[0].strip()
 
 
 def metric_value(key: str, value: Any) -> str:

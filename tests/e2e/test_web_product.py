@@ -168,7 +168,7 @@ def test_rep_fixes_roles_in_one_click_and_reanalyses_with_defaults(server, brows
 
     page.locator("#sc-roles-pick label").filter(has_text="Bo").first.click()  # the one click
     expect(page.locator("#sc-roles-question")).to_contain_text("Bo is taken as the rep", timeout=15000)
-    expect(metrics).to_contain_text("Rep talk time (%)", timeout=10000)
+    expect(metrics).to_contain_text("Rep talk time", timeout=10000)
     doc = _api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analysis"]
     assert {s["id"]: s["role"] for s in doc["speakers"]} == {"Ann": "customer", "Bo": "rep"}
     page.screenshot(path=str(ARTIFACTS / "02-roles-fixed.png"), full_page=True)

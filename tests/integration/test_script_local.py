@@ -68,11 +68,13 @@ def test_http_path_redacts_and_the_validator_catches_invented_claims(svc) -> Non
                        "- Bedside scan wait fell from 26 minutes to 9 minutes [med-eastbank-portascan-2025].")
         llm = build_chat_model(LLMSettings(provider="openai", base_url=stub.url, model="stub-model", timeout_s=5, max_retries=0))
         svc.__dict__["llm"] = llm
+        svc.__dict__.pop("writer", None)  # built from the model on first use
         try:
             s = generate_script(svc, notes="ER director Dr. Chen (13812345678, chen@westlake.example.cn) says Norvale is cheaper")
         finally:
             svc.__dict__["llm"] = LocalChatModel(local_model="smollm2-135m", cache_dir=str(MODEL_CACHE), temperature=0.0,
                                                  max_new_tokens=24)
+            svc.__dict__.pop("writer", None)
         sent = stub.sent_text()
     assert stub.requests and "13812345678" not in sent and "chen@westlake.example.cn" not in sent
     reasons = s["validation"]["reasons"]
