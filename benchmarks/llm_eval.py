@@ -130,6 +130,7 @@ def run_chat(model: Any, items: list[Any], kb: Any) -> list[dict[str, Any]]:
     from coach.chat.grounding import Passage, SupportChecker, checked_pieces, extractive_answer, stream_sentences
     from coach.llm import stream
     from retrieval.search import best_snippet
+    from scripts_gen.casefacts import number_set
 
     out = []
     for it in items:
@@ -148,7 +149,7 @@ def run_chat(model: Any, items: list[Any], kb: Any) -> list[dict[str, Any]]:
         for p in kept:
             ids = _CITE.findall(p)
             src = " ".join(case_passage_text(c) for c in cases if c["id"] in ids) if ids else ""
-            after += _invented_numbers(p, src) if ids else len(re.findall(r"\d", p)) > 0
+            after += _invented_numbers(p, src) if ids else bool(number_set(p))
         out.append({"id": it.id, "split": it.split, "passed": bool(kept), "reason": None if kept else "nothing supported",
                     "sentences": len(pieces), "unsupported_before": sum(1 for p in pieces if not p.ok),
                     "unsupported_after": int(after), "latency_s": time.perf_counter() - t0,

@@ -51,7 +51,8 @@ MIN_PLAIN_OVERLAP = 0.5
 #: a sentence with fewer content words says nothing checkable ("The answer is: [id].")
 MIN_WORDS = 3
 #: the prompt's own instructions echoed back
-_ECHO = re.compile(r"(?i)^(?:cite|answer the question|use only|using only|based on the (?:data|cases)|the answer is|"
+_ECHO = re.compile(r"(?i)^(?:cite|answer the question|use only|using only|based on the (?:data|cases|information)|"
+                   r"the answer is|"
                    r"here is|here's|sources?\b|question\b)")
 EXTRACTIVE_LEAD = "I could not write an answer that the cases fully support, so here is what they say:"
 QUOTE_CHARS = 280
