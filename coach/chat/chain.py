@@ -22,8 +22,8 @@ NOTHING_FOUND = (
     "Try naming the account, the industry or the objection you are dealing with."
 )
 KB_EMPTY = (
-    "The knowledge base is empty, so I have nothing to go on yet. Import deal cases with "
-    "'salescoach kb ingest knowledge/cases' (and accounts with 'salescoach accounts import')."
+    "The knowledge base is empty, so I have nothing to go on yet. Add deal cases on the "
+    "Knowledge page (or ask an admin to import the team's cases and CRM accounts)."
 )
 HISTORY_MESSAGES = 4
 

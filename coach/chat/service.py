@@ -82,7 +82,7 @@ class ChatService:
             raise InputError("the message is empty")
         if len(text) > MAX_QUESTION_CHARS:
             raise InputError(f"the message is too long ({len(text)} characters, at most {MAX_QUESTION_CHARS})",
-                             detail="paste long transcripts through 'salescoach analyze' instead")
+                             detail="upload a long transcript on the Calls page instead")
         sid = self.store.open(session_id, user_id, text)
         history = self.store.messages(sid, limit=8)
         self.store.add(sid, "user", text)

@@ -119,7 +119,7 @@ class CoachTools:
                 rep = s.scalars(select(Report).where(Report.call_id == call.id, Report.kind == kind)
                                 .order_by(Report.created_at.desc())).first()
                 if rep is None:
-                    raise NotFoundError(f"call {call_id} has no {kind} yet", detail="run 'salescoach report CALL_ID'")
+                    raise NotFoundError(f"call {call_id} has no {kind} yet", detail="write the report first (call page, Report tab)")
                 doc = dict(rep.document)
         self.evidence.calls.append(call_id)
         self.evidence.tool_log.append(f"get_call({call_id!r}, {kind})")

@@ -90,7 +90,7 @@ def test_nothing_relevant_says_so_without_calling_the_llm(settings) -> None:
 
 def test_empty_knowledge_base_says_it_has_nothing_to_go_on(settings) -> None:
     ans = ChatService(make(settings, cases=[])).ask(None, None, "hospital price objection").collect()
-    assert ans.text == KB_EMPTY and "kb ingest" in ans.text
+    assert ans.text == KB_EMPTY and "Knowledge page" in ans.text
 
 
 @pytest.mark.parametrize("llm, kind", [(FakeChatModel(error="endpoint down"), "endpoint down"),
