@@ -109,10 +109,11 @@ class Services:
 
     @cached_property
     def login_throttle(self) -> "LoginThrottle":
-        """Failed-login counts and lockouts shared by the API and web logins."""
+        """Failed-login counts and lockouts shared by the API and web logins (kept in the
+        database's audit log, so every replica sees the same)."""
         from coach.auth.throttle import LoginThrottle
 
-        return LoginThrottle()
+        return LoginThrottle(self.db)
 
     @cached_property
     def jobs(self) -> "JobBackend":

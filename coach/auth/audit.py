@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("login", "login_failed", "login_locked", "open_call", "download", "export", "user_change")
+ACTIONS = ("login", "login_failed", "login_locked", "lockout", "open_call", "download", "export", "user_change")
 
 
 def record(

@@ -29,7 +29,7 @@ def login(services: "Services", username: str, password: str, *, channel: str, c
     try:
         principal = passwords.authenticate(services.db, name, password)
     except AuthenticationError:
-        started = throttle.failed(name, client)
+        started = throttle.failed(name, client, channel=channel)
         audit.record(
             services.db, "login_failed", username=name, channel=channel, client=client or "",
             detail="lockout started" if started else "",

@@ -235,7 +235,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     username: Mapped[str] = mapped_column(String(80), default="", index=True)
-    #: login | login_failed | login_locked | open_call | download | export | user_change
+    #: login | login_failed | login_locked | lockout | open_call | download | export | user_change
     action: Mapped[str] = mapped_column(String(32), index=True)
     #: what it was done to (a call id, an export kind, a user name)
     target: Mapped[str] = mapped_column(String(200), default="")

@@ -42,22 +42,7 @@ def evidence_exists(report: dict, analysis: CallAnalysis) -> None:
             assert e["time"] == round(u.start, 1)
 
 
-def _with_pushback_cooling(analysis: CallAnalysis) -> CallAnalysis:
-    """The customer cools at u18 ("Look, I don't like being pushed") after the rep's
-    "special price if you sign this quarter". The shipped sentiment head (trained on TV
-    dialogue) misses this turn, a known gap (README, docs/analysis.md); this test is about
-    what the report does with such a shift, so the shift is given, as the detector writes it."""
-    from speech.types import EmotionShift
-
-    u18 = analysis.utterance("u18")
-    shift = EmotionShift(utterance_id="u18", time=u18.start, speaker=u18.speaker, role="customer",
-                         direction="negative", **{"from": "neutral"}, to="negative",
-                         cause_utterance_id="u17", evidence="customer neutral -> negative after the rep", strength=0.6)
-    return analysis.model_copy(update={"emotion_shifts": [s for s in analysis.emotion_shifts if s.utterance_id != "u18"] + [shift]})
-
-
 def test_report_points_at_existing_utterances_and_uses_published_benchmarks(svc, analysis) -> None:
-    analysis = _with_pushback_cooling(analysis)
     r = generate_report(svc, analysis)
     evidence_exists(r, analysis)
     assert {"summary", "strengths", "improvements", "scores", "next_practice"} <= set(r)
@@ -138,12 +123,14 @@ def test_over_long_transcript_is_budgeted(svc, analysis, settings) -> None:
             long.utterances.append(u.model_copy(update={"id": f"{u.id}x{k}", "start": u.start + k * shift, "end": u.end + k * shift}))
     llm = FakeChatModel(responses=["fine"])
     svc.__dict__["llm"] = llm
-    settings.llm.context_tokens = 1024
+    # the prompt holds the call facts and at most 60 key moments (~720 tokens here), so a
+    # small context must make the budget trim it
+    settings.llm.context_tokens = 600
     r = generate_report(svc, long)
     assert len(long.utterances) > 2000 and r["improvements"]
     from coach.llm.budget import count_message_tokens
 
-    assert count_message_tokens(llm.calls[0]) <= 1024
+    assert count_message_tokens(llm.calls[0]) <= 600
     assert any("trimmed" in w or "cut" in w for w in r["warnings"])
 
 
