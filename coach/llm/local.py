@@ -18,6 +18,7 @@ runs about 3x faster with a fraction of the load time and memory.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -114,6 +115,11 @@ def unload_all() -> None:
             if callable(close):
                 close()
         _LOADED.clear()
+
+
+# close the models while the interpreter is still whole: llama.cpp's own finaliser, run
+# during interpreter teardown, fails with "'NoneType' object is not callable"
+atexit.register(unload_all)
 
 
 class LocalChatModel(BaseChatModel):
