@@ -92,3 +92,10 @@ def minilm_cached(texts: list[str], name: str) -> np.ndarray:
     vecs = build_embedder("").encode(texts, batch_size=64)
     np.save(path, vecs)
     return vecs
+
+
+def macro_f1(gold: list[str], pred: list[str]) -> float:
+    """Macro-F1 over the three sentiment classes (a class never predicted nor present scores 0)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, pred, labels=["negative", "neutral", "positive"], average="macro", zero_division=0))

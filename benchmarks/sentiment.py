@@ -39,7 +39,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.common import SHARED_DATA, md_table, write_results  # noqa: E402
-from benchmarks.meld import DEV_CSV, Dialogue, embed_cached, load_dialogues  # noqa: E402
+from benchmarks.meld import macro_f1, DEV_CSV, Dialogue, embed_cached, load_dialogues  # noqa: E402
 from speech.sentiment import polarity_label, score_sentiment, vader_score  # noqa: E402
 from speech.sentiment_head import context_features, load_head  # noqa: E402
 from speech.types import Utterance  # noqa: E402
@@ -52,16 +52,6 @@ ZH_SETS = {"waimai_10k (food delivery)": "waimai_10k.csv", "chnsenticorp_htl_all
 VADER_BAND = 0.05
 BEFORE_BAND = 0.1
 N_BOOT = 1000
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    f1s = []
-    for c in CLASSES:
-        tp = sum(p == c and g == c for p, g in zip(pred, gold))
-        fp = sum(p == c and g != c for p, g in zip(pred, gold))
-        fn = sum(p != c and g == c for p, g in zip(pred, gold))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / len(f1s)
 
 
 def as_utterances(d: Dialogue) -> list[Utterance]:

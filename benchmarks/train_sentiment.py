@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.common import write_results  # noqa: E402
-from benchmarks.meld import TRAIN_CSV, Dialogue, embed_cached, gold_shift_items, load_dialogues  # noqa: E402
+from benchmarks.meld import macro_f1, TRAIN_CSV, Dialogue, embed_cached, gold_shift_items, load_dialogues  # noqa: E402
 from speech.sentiment_head import CLASSES, Head, context_features, valence, write_head  # noqa: E402
 from speech.shifts import ShiftConfig, shift_points  # noqa: E402
 
@@ -50,16 +50,6 @@ MIN_RECALL = 0.55
 RESULTS = REPO / "benchmarks" / "results" / "train_sentiment.json"
 FOLDS = 5
 SEED = 0
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    f1s = []
-    for c in CLASSES:
-        tp = sum(p == c and g == c for p, g in zip(pred, gold))
-        fp = sum(p == c and g != c for p, g in zip(pred, gold))
-        fn = sum(p != c and g == c for p, g in zip(pred, gold))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / len(f1s)
 
 
 def band_label(score: float, band: float) -> str:
