@@ -4,7 +4,6 @@ id. Jobs run in ``salescoach worker`` processes (:mod:`coach.calls.celery_app`).
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from coach.calls.queues import QUEUES
@@ -73,12 +72,9 @@ class CeleryBackend:
         return get_job(self.db, job_id)
 
     def wait(self, job_id: str, timeout: float = 60.0, poll: float = 0.2) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if job["status"] in ("done", "failed") or time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
+        from coach.calls.jobs import wait_for
+
+        return wait_for(self.get, job_id, timeout, poll)
 
     def broker_depth(self, queue: str) -> int | None:
         """Messages waiting in a broker queue (None when the broker is unreachable)."""

@@ -144,6 +144,16 @@ def submit(db: "Database", kind: str, *, call_id: str | None = None, params: dic
         return job.id
 
 
+def wait_for(get: Callable[[str], dict[str, Any]], job_id: str, timeout: float, poll: float) -> dict[str, Any]:
+    """Poll ``get(job_id)`` until the job is done or failed (or ``timeout``); its state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get(job_id)
+        if job["status"] in ("done", "failed") or time.monotonic() >= deadline:
+            return job
+        time.sleep(poll)
+
+
 def get_job(db: "Database", job_id: str) -> dict[str, Any]:
     with db.session() as s:
         job = s.get(Job, job_id)
@@ -431,12 +441,7 @@ class JobQueue:
 
     def wait(self, job_id: str, timeout: float = 60.0, poll: float = 0.1) -> dict[str, Any]:
         """Block until the job is done or failed (or ``timeout``); returns its state."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if job["status"] in ("done", "failed") or time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
+        return wait_for(self.get, job_id, timeout, poll)
 
     # -- worker
     @staticmethod
