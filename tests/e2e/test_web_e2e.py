@@ -8,46 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from helpers.web import REPO, api, require_browser, serve_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _api(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    pytest.importorskip("playwright.sync_api")
+    require_browser()
     data = tmp_path_factory.mktemp("e2e-data")
     env = {**os.environ, "SALESCOACH_DATA_DIR": str(data), "SALESCOACH_LLM_PROVIDER": "fake", "HF_HUB_OFFLINE": "1"}
     seed = (
@@ -57,40 +32,8 @@ def server(tmp_path_factory):
         "    create_user(s.db, u, demo_password(u), role=role, team=team or None, display_name=name)\n"
     )
     subprocess.run([sys.executable, "-c", seed], env=env, cwd=REPO, check=True, timeout=120)
-    port = _free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coach.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if _api(base, "/api/v1/health")["status"] == "ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("server did not start:\n" + (data / "serve.log").read_text()[-3000:])
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with serve_app(env, data) as base:
+        yield base
 
 
 def _login(browser, base: str, user: str):
@@ -133,8 +76,8 @@ def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, s
 
     text = status.inner_text()
     call_id = text.split("call")[-1].strip(" `.\n")
-    token = _api(server, "/api/v1/auth/token", body={"username": "rep1", "password": "rep1-demo"})["access_token"]
-    doc = _api(server, f"/api/v1/calls/{call_id}", token)["analysis"]
+    token = api(server, "/api/v1/auth/token", body={"username": "rep1", "password": "rep1-demo"})["access_token"]
+    doc = api(server, f"/api/v1/calls/{call_id}", token)["analysis"]
     assert doc and doc["utterances"]
 
     transcript = page.locator("#sc-transcript")
@@ -162,7 +105,7 @@ def test_rep_uploads_real_clip_and_sees_transcript_and_shifts(server, browser, s
     page.get_by_role("button", name="Write report").click()
     page.locator("#sc-report").get_by_text("Summary").first.wait_for(timeout=180000)
     shown = page.locator("#sc-report").inner_text()
-    report = _api(server, f"/api/v1/calls/{call_id}/report", token)
+    report = api(server, f"/api/v1/calls/{call_id}/report", token)
     assert report["status"] == "ready"
     items = (report["report"].get("strengths") or []) + (report["report"].get("improvements") or [])
     for item in items:

@@ -18,47 +18,29 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.web import REPO, api, require_browser, serve_app
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e-product"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 #: a call in which nobody can tell who sells
 NEUTRAL = "Ann: Good morning.\nBo: Good morning to you.\nAnn: The weather was nice on the way here.\nBo: Yes, it was a lovely drive.\n"
 LLM_DELAY_S = 1.0
 
 
-def _api(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
-
-
 def _token(base: str, user: str) -> str:
-    return _api(base, "/api/v1/auth/token", body={"username": user, "password": f"{user}-demo"})["access_token"]
+    return api(base, "/api/v1/auth/token", body={"username": user, "password": f"{user}-demo"})["access_token"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    pytest.importorskip("playwright.sync_api")
-    sys.path.insert(0, str(REPO / "tests" / "helpers"))
-    from openai_stub_server import OpenAIStubServer, free_port
+    require_browser()
+    from helpers.openai_stub_server import OpenAIStubServer
 
     stub = OpenAIStubServer().start()
     stub.state.mode, stub.state.delay_s = "slow", LLM_DELAY_S
@@ -86,40 +68,11 @@ def server(tmp_path_factory):
     out = subprocess.run([sys.executable, "-c", seed, str(data / "neutral.txt"), str(cases)], env=env, cwd=REPO,
                          check=True, timeout=300, capture_output=True, text=True)
     ids = json.loads(out.stdout.strip().splitlines()[-1])
-    port = free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if _api(base, "/api/v1/health")["status"] == "ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        stub.stop()
-        pytest.fail("server did not start:\n" + (data / "serve.log").read_text()[-3000:])
-    yield {"base": base, **ids}
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    stub.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        with serve_app(env, data) as base:
+            yield {"base": base, **ids}
+    finally:
+        stub.stop()
 
 
 def _login(browser, base: str, user: str, path: str = "/", width: int = 1400):
@@ -169,17 +122,17 @@ def test_rep_fixes_roles_in_one_click_and_reanalyses_with_defaults(server, brows
     page.locator("#sc-roles-pick label").filter(has_text="Bo").first.click()  # the one click
     expect(page.locator("#sc-roles-question")).to_contain_text("Bo is taken as the rep", timeout=15000)
     expect(metrics).to_contain_text("Rep talk time", timeout=10000)
-    doc = _api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analysis"]
+    doc = api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analysis"]
     assert {s["id"]: s["role"] for s in doc["speakers"]} == {"Ann": "customer", "Bo": "rep"}
     page.screenshot(path=str(ARTIFACTS / "02-roles-fixed.png"), full_page=True)
 
-    before = _api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analyzed_at"]
+    before = api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))["analyzed_at"]
     page.get_by_role("tab", name="Re-analyse").click()
     assert page.locator("#sc-n-speakers input").input_value() == "auto-detect"
     page.locator("#sc-reanalyze-btn").click()
     deadline = time.time() + 60
     while time.time() < deadline:
-        call = _api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))
+        call = api(base, f"/api/v1/calls/{call_id}", _token(base, "rep1"))
         if call["status"] == "analyzed" and call["analyzed_at"] != before:
             break
         time.sleep(0.5)
@@ -230,7 +183,7 @@ def test_previsit_script_shows_plan_first_with_progress_and_clickable_citations(
 
 def test_manager_sees_a_trend_over_weeks_and_opens_a_flagged_call(server, browser):
     base = server["base"]
-    ov = _api(base, "/api/v1/team/overview", _token(base, "manager1"))
+    ov = api(base, "/api/v1/team/overview", _token(base, "manager1"))
     weeks = {}
     for p in ov["trends"]:
         if p["metric"] == "talk_ratio":
