@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from helpers.web import REPO, api, require_browser, serve_app
+from helpers.web import REPO, api, browser, require_browser, serve_app  # noqa: F401 - browser is a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

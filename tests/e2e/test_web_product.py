@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.web import REPO, api, require_browser, serve_app
+from helpers.web import REPO, api, browser, require_browser, serve_app  # noqa: F401 - browser is a fixture
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

@@ -1,5 +1,6 @@
-"""What the browser suites share: Debian's Chromium, a real `salescoach serve` on
-loopback, and a small JSON client for its API."""
+"""What the browser suites share: Debian's Chromium (the ``browser`` fixture: import it
+into the test module), a real `salescoach serve` on loopback, and a small JSON client for
+its API. Not a conftest.py: other tests import ``conftest`` by name."""
 
 from __future__ import annotations
 
@@ -64,3 +65,15 @@ def serve_app(env: dict[str, str], data: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(request):
+    """One Chromium per test module; screenshots go to the module's ``ARTIFACTS``."""
+    from playwright.sync_api import sync_playwright
+
+    request.module.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
